@@ -1,0 +1,179 @@
+package quotes
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/daytradinginc/daytrader/trading"
+	"golang.org/x/sync/singleflight"
+)
+
+// Fetcher gets a fresh quote from the legacy server (a *Client does).
+type Fetcher interface {
+	Fetch(ctx context.Context, symbol, user string) (trading.Quote, error)
+}
+
+// CacheStats are a cache's counters since it was made.
+type CacheStats struct {
+	Hits        int64 // Get calls answered from a valid cached quote
+	Misses      int64 // Get calls that waited for a fetch (their own or a shared one)
+	Fetches     int64 // legacy fetches started (each one is billed)
+	FetchErrors int64 // of those, how many failed
+}
+
+// Cache keeps each symbol's latest quote for as long as it is valid
+// (trading.QuoteValidity after it arrived) and makes concurrent misses for a
+// symbol share one legacy fetch. It is safe for concurrent use.
+//
+// Every legacy hit is billed and must be audited exactly once, so Get reports
+// legacyHit=true to exactly one caller per fetch: the caller that started the
+// fetch. If that caller stops waiting (its ctx ends) the fetch still completes
+// for the others, and the duty passes to the next caller that is handed the
+// quote: a waiter of the same fetch or, failing that, the next Get that finds
+// it in the cache.
+type Cache struct {
+	fetcher Fetcher
+	now     func() time.Time
+	flights singleflight.Group
+
+	mu      sync.Mutex
+	entries map[string]*cacheEntry
+
+	hits, misses, fetches, fetchErrors atomic.Int64
+}
+
+// cacheEntry is one fetched quote and who must report it as a legacy hit;
+// claimed and owner.gone are guarded by Cache.mu.
+type cacheEntry struct {
+	quote   trading.Quote
+	owner   *getCall
+	claimed bool
+}
+
+// getCall identifies one Get call; gone is set (under Cache.mu) when it
+// stopped waiting before its fetch completed.
+type getCall struct{ gone bool }
+
+// NewCache returns an empty cache over fetcher; now is the clock quotes are
+// checked against (nil means time.Now) and must agree with the clock that
+// stamps FetchedAt.
+func NewCache(fetcher Fetcher, now func() time.Time) *Cache {
+	if now == nil {
+		now = time.Now
+	}
+	return &Cache{fetcher: fetcher, now: now, entries: make(map[string]*cacheEntry)}
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() CacheStats {
+	return CacheStats{
+		Hits:        c.hits.Load(),
+		Misses:      c.misses.Load(),
+		Fetches:     c.fetches.Load(),
+		FetchErrors: c.fetchErrors.Load(),
+	}
+}
+
+// Get returns symbol's quote: the cached one while it is valid, otherwise a
+// fresh one (user is who the legacy server is asked on behalf of). legacyHit
+// is true for the one caller that must audit the fetch (see Cache). Errors
+// are not cached: the next Get asks again.
+func (c *Cache) Get(ctx context.Context, symbol, user string) (q trading.Quote, legacyHit bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return trading.Quote{}, false, err
+	}
+	me := &getCall{}
+	c.mu.Lock()
+	if e := c.entries[symbol]; e != nil && e.quote.ValidAt(c.now()) {
+		legacyHit = c.claimLocked(e, me)
+		c.mu.Unlock()
+		c.hits.Add(1)
+		return e.quote, legacyHit, nil
+	}
+	c.mu.Unlock()
+
+	c.misses.Add(1)
+	// Only the caller that starts the flight runs this closure, so the
+	// entry it stores names that caller as its owner. The fetch runs without
+	// the caller's cancellation so that waiters are not cut off with it;
+	// the Fetcher's own give-up (4 s for a Client) bounds it.
+	fetchCtx := context.WithoutCancel(ctx)
+	ch := c.flights.DoChan(symbol, func() (any, error) {
+		// A flight that finished between our cache check and DoChan has
+		// stored a fresh quote: use it rather than pay for another.
+		c.mu.Lock()
+		if e := c.entries[symbol]; e != nil && e.quote.ValidAt(c.now()) {
+			c.mu.Unlock()
+			return e, nil
+		}
+		c.mu.Unlock()
+		c.fetches.Add(1)
+		q, err := c.fetcher.Fetch(fetchCtx, symbol, user)
+		if err != nil {
+			c.fetchErrors.Add(1)
+			return nil, err
+		}
+		e := &cacheEntry{quote: q, owner: me}
+		c.mu.Lock()
+		c.entries[symbol] = e
+		c.mu.Unlock()
+		return e, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return trading.Quote{}, false, r.Err
+		}
+		e := r.Val.(*cacheEntry)
+		c.mu.Lock()
+		legacyHit = c.claimLocked(e, me)
+		c.mu.Unlock()
+		return e.quote, legacyHit, nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		me.gone = true
+		c.mu.Unlock()
+		return trading.Quote{}, false, ctx.Err()
+	}
+}
+
+// claimLocked reports whether caller me must report e as a legacy hit, and
+// if so marks it reported. c.mu is held.
+func (c *Cache) claimLocked(e *cacheEntry, me *getCall) bool {
+	if e.claimed || (e.owner != me && !e.owner.gone) {
+		return false
+	}
+	e.claimed = true
+	return true
+}
+
+// Result is one symbol's outcome in GetMany.
+type Result struct {
+	Symbol    string
+	Quote     trading.Quote
+	LegacyHit bool
+	Err       error
+}
+
+// maxParallelGets bounds the fetches one GetMany runs at once.
+const maxParallelGets = 32
+
+// GetMany gets the quotes of symbols in parallel for user, one Result per
+// symbol in the same order. A symbol listed twice shares one fetch.
+func (c *Cache) GetMany(ctx context.Context, user string, symbols []string) []Result {
+	results := make([]Result, len(symbols))
+	slots := make(chan struct{}, maxParallelGets)
+	var wg sync.WaitGroup
+	for i, symbol := range symbols {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			q, hit, err := c.Get(ctx, symbol, user)
+			results[i] = Result{Symbol: symbol, Quote: q, LegacyHit: hit, Err: err}
+		})
+	}
+	wg.Wait()
+	return results
+}
