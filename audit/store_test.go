@@ -1,0 +1,576 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daytradinginc/daytrader/trading"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var day1 = time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC)
+
+func countRows(t *testing.T, pool *pgxpool.Pool) int64 {
+	t.Helper()
+	var n int64
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// withServer is what Write stores: events without a server get server.
+func withServer(server string, events []trading.Event) []trading.Event {
+	out := slices.Clone(events)
+	for i := range out {
+		if out[i].Server == "" {
+			out[i].Server = server
+		}
+	}
+	return out
+}
+
+// allEvents reads the whole history oldest first through History's paging.
+func allEvents(t *testing.T, s *Store, q HistoryQuery) []StoredEvent {
+	t.Helper()
+	var events []StoredEvent
+	for {
+		page, err := s.History(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, page.Events...)
+		if page.NextBeforeID == 0 {
+			break
+		}
+		q.BeforeID = page.NextBeforeID
+	}
+	slices.Reverse(events)
+	return events
+}
+
+func sameEvent(a, b trading.Event) bool {
+	return a.Key == b.Key && a.Type == b.Type && a.Time.Equal(b.Time) && a.Server == b.Server && a.TxNum == b.TxNum &&
+		a.Command == b.Command && a.User == b.User && a.Symbol == b.Symbol && a.Filename == b.Filename &&
+		a.Funds.Valid == b.Funds.Valid && a.Funds.Decimal.Equal(b.Funds.Decimal) && a.Action == b.Action &&
+		a.Price.Valid == b.Price.Valid && a.Price.Decimal.Equal(b.Price.Decimal) &&
+		a.QuoteServerTime == b.QuoteServerTime && a.Cryptokey == b.Cryptokey && a.Message == b.Message
+}
+
+func checkStored(t *testing.T, got []StoredEvent, want []trading.Event) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d events stored, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !sameEvent(got[i].Event, want[i]) {
+			t.Errorf("event %d stored as\n%+v\nwant\n%+v", i, got[i].Event, want[i])
+		}
+		if i > 0 && got[i].ID <= got[i-1].ID {
+			t.Errorf("ids are not in batch order: %d after %d", got[i].ID, got[i-1].ID)
+		}
+	}
+}
+
+func TestWriteIsIdempotent(t *testing.T) {
+	s, pool := newTestStore(t)
+	ctx := context.Background()
+	events := sampleEvents("alice", 1, day1)
+	if err := s.Write(ctx, "worker7", events); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, "worker8", events); err != nil { // a retry, from another process
+		t.Fatal(err)
+	}
+	// Duplicates inside one batch are stored once too.
+	extra := sampleEvents("bob", 100, day1)[:2]
+	if err := s.Write(ctx, "worker7", []trading.Event{extra[0], extra[1], extra[0], events[3]}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(withServer("worker7", events), withServer("worker7", extra)...)
+	checkStored(t, allEvents(t, s, HistoryQuery{Limit: MaxHistoryLimit}), want)
+	if n := countRows(t, pool); n != int64(len(want)) {
+		t.Errorf("%d rows, want %d", n, len(want))
+	}
+	if events[1].Server != "" {
+		t.Error("Write changed the caller's events")
+	}
+	if err := s.Write(ctx, "w", nil); err != nil {
+		t.Errorf("an empty batch: %v", err)
+	}
+}
+
+func TestWriteRejectsTheWholeBatch(t *testing.T) {
+	s, pool := newTestStore(t)
+	ctx := context.Background()
+	good := sampleEvents("alice", 1, day1)
+	for name, c := range invalidEvents() {
+		t.Run(name, func(t *testing.T) {
+			bad := c.event
+			bad.Key = strings.Replace(bad.Key, "k1", "bad", 1)
+			batch := slices.Concat(good[:3], []trading.Event{bad}, good[3:])
+			err := s.Write(ctx, "w", batch)
+			if !errors.Is(err, ErrInvalidEvent) {
+				t.Fatalf("Write = %v, want ErrInvalidEvent", err)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("event 4 of %d", len(batch))) || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("error %q does not say which event and what is wrong (%q)", err, c.says)
+			}
+			if n := countRows(t, pool); n != 0 {
+				t.Fatalf("%d events were written from a rejected batch", n)
+			}
+		})
+	}
+	// Without the bad event the batch is written whole.
+	if err := s.Write(ctx, "w", good); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, pool); n != int64(len(good)) {
+		t.Fatalf("%d events stored, want %d", n, len(good))
+	}
+}
+
+func TestHistoryPagingAndFilters(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	alice := sampleEvents("alice", 1, day1)
+	bob := sampleEvents("bob", 1000, day1.Add(24*time.Hour))
+	// Interleave two batches per user so that ids of one user are not contiguous.
+	half := len(alice) / 2
+	for _, batch := range [][]trading.Event{alice[:half], bob[:half], alice[half:], bob[half:]} {
+		if err := s.Write(ctx, "w", batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, bob = withServer("w", alice), withServer("w", bob)
+	byUser := func(events []trading.Event, user string) []trading.Event {
+		return slices.DeleteFunc(slices.Clone(events), func(e trading.Event) bool { return e.User != user })
+	}
+
+	t.Run("paging one user", func(t *testing.T) {
+		want := byUser(alice, "alice")
+		var pages [][]StoredEvent
+		q := HistoryQuery{User: "alice", Limit: 3}
+		for {
+			page, err := s.History(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages = append(pages, page.Events)
+			if page.NextBeforeID == 0 {
+				break
+			}
+			if page.NextBeforeID != page.Events[len(page.Events)-1].ID {
+				t.Fatalf("cursor %d is not the last id of the page", page.NextBeforeID)
+			}
+			q.BeforeID = page.NextBeforeID
+		}
+		if wantPages := (len(want) + 2) / 3; len(pages) != wantPages {
+			t.Fatalf("%d pages, want %d", len(pages), wantPages)
+		}
+		var got []StoredEvent
+		for i, p := range pages {
+			if len(p) != 3 && i != len(pages)-1 {
+				t.Fatalf("page %d has %d events", i, len(p))
+			}
+			got = append(got, p...)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].ID >= got[i-1].ID {
+				t.Fatal("a page is not newest first")
+			}
+		}
+		slices.Reverse(got)
+		checkStored(t, got, want)
+	})
+	t.Run("exactly one page", func(t *testing.T) {
+		n := len(byUser(bob, "bob"))
+		page, err := s.History(ctx, HistoryQuery{User: "bob", Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) != n || page.NextBeforeID != 0 {
+			t.Fatalf("%d events, cursor %d; want %d and no next page", len(page.Events), page.NextBeforeID, n)
+		}
+	})
+	t.Run("default limit", func(t *testing.T) {
+		page, err := s.History(ctx, HistoryQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) != len(alice)+len(bob) {
+			t.Fatalf("%d events, want all %d", len(page.Events), len(alice)+len(bob))
+		}
+	})
+	filters := []struct {
+		name  string
+		query HistoryQuery
+		want  func(trading.Event) bool
+	}{
+		{"everyone", HistoryQuery{}, func(trading.Event) bool { return true }},
+		{"command", HistoryQuery{Command: trading.Buy}, func(e trading.Event) bool { return e.Command == trading.Buy }},
+		{"type", HistoryQuery{Type: trading.ErrorEvent}, func(e trading.Event) bool { return e.Type == trading.ErrorEvent }},
+		{"user and type", HistoryQuery{User: "bob", Type: trading.AccountTransactionEvent}, func(e trading.Event) bool {
+			return e.User == "bob" && e.Type == trading.AccountTransactionEvent
+		}},
+		{"user and command", HistoryQuery{User: "alice", Command: trading.DumpLog}, func(e trading.Event) bool {
+			return e.User == "alice" && e.Command == trading.DumpLog
+		}},
+		{"from", HistoryQuery{From: day1.Add(time.Hour)}, func(e trading.Event) bool { return !e.Time.Before(day1.Add(time.Hour)) }},
+		{"to", HistoryQuery{To: day1.Add(5 * time.Millisecond)}, func(e trading.Event) bool { return e.Time.Before(day1.Add(5 * time.Millisecond)) }},
+		{"from and to", HistoryQuery{From: day1.Add(2 * time.Millisecond), To: day1.Add(24*time.Hour + 3*time.Millisecond)},
+			func(e trading.Event) bool {
+				return !e.Time.Before(day1.Add(2*time.Millisecond)) && e.Time.Before(day1.Add(24*time.Hour+3*time.Millisecond))
+			}},
+	}
+	for _, f := range filters {
+		t.Run(f.name, func(t *testing.T) {
+			want := slices.DeleteFunc(slices.Concat(alice[:half], bob[:half], alice[half:], bob[half:]),
+				func(e trading.Event) bool { return !f.want(e) })
+			if len(want) == 0 {
+				t.Fatal("the filter matches nothing: the test would prove nothing")
+			}
+			q := f.query
+			q.Limit = 2 // page through the filtered result too
+			checkStored(t, allEvents(t, s, q), want)
+		})
+	}
+	for name, q := range map[string]HistoryQuery{
+		"limit too big":   {Limit: MaxHistoryLimit + 1},
+		"negative limit":  {Limit: -1},
+		"negative cursor": {BeforeID: -1},
+		"unknown command": {Command: "SHORT"},
+		"unknown type":    {Type: "tradeEvent"},
+		"empty range":     {From: day1, To: day1},
+	} {
+		if _, err := s.History(ctx, q); err == nil {
+			t.Errorf("History accepts a query with %s", name)
+		}
+	}
+}
+
+func TestDumpXML(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	alice := sampleEvents("alice", 1, day1)
+	bob := sampleEvents("bob", 1000, day1)
+	if err := s.Write(ctx, "w", bob[:5]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, "w", alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, "w", bob[5:]); err != nil {
+		t.Fatal(err)
+	}
+	alice, bob = withServer("w", alice), withServer("w", bob)
+
+	t.Run("one user", func(t *testing.T) {
+		var buf bytes.Buffer
+		n, err := s.DumpXML(ctx, &buf, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.DeleteFunc(slices.Clone(alice), func(e trading.Event) bool { return e.User != "alice" })
+		if n != int64(len(want)) {
+			t.Errorf("count %d, want %d", n, len(want))
+		}
+		checkAgainstSchema(t, buf.Bytes())
+		checkRecords(t, parseLog(t, buf.Bytes()), want)
+		if strings.Contains(buf.String(), "bob") {
+			t.Error("alice's dump contains bob's events")
+		}
+	})
+	t.Run("everyone", func(t *testing.T) {
+		var buf bytes.Buffer
+		n, err := s.DumpXML(ctx, &buf, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Concat(bob[:5], alice, bob[5:])
+		if n != int64(len(want)) {
+			t.Errorf("count %d, want %d", n, len(want))
+		}
+		checkAgainstSchema(t, buf.Bytes())
+		checkRecords(t, parseLog(t, buf.Bytes()), want)
+	})
+	t.Run("nobody", func(t *testing.T) {
+		var buf bytes.Buffer
+		n, err := s.DumpXML(ctx, &buf, "carol")
+		if err != nil || n != 0 {
+			t.Fatalf("DumpXML = %d, %v", n, err)
+		}
+		checkAgainstSchema(t, buf.Bytes())
+	})
+}
+
+func TestDumpToFile(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	events := sampleEvents("alice", 1, day1)
+	if err := s.Write(ctx, "w", events); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	dir := filepath.Join(base, "dumps", "new") // does not exist yet
+
+	for _, name := range []string{"../x", "/etc/passwd", "a/b", ".hidden", "", ".", "..", "./", "./../x", `a\b`, "./.hidden"} {
+		if path, _, err := s.DumpToFile(ctx, dir, name, "alice"); err == nil {
+			t.Errorf("DumpToFile accepted %q and wrote %s", name, path)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused dump created the directory (%v)", err)
+	}
+
+	path, n, err := s.DumpToFile(ctx, dir, "./testLOG", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "testLOG"); path != want {
+		t.Errorf("path %q, want %q", path, want)
+	}
+	if n != int64(len(slices.DeleteFunc(slices.Clone(events), func(e trading.Event) bool { return e.User != "alice" }))) {
+		t.Errorf("count %d", n)
+	}
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainstSchema(t, doc)
+	if len(parseLog(t, doc)) != int(n) {
+		t.Error("the file does not hold the counted events")
+	}
+
+	// A second dump replaces the first; a symlink in the directory is
+	// replaced, never written through.
+	outside := filepath.Join(base, "outside")
+	if err := os.WriteFile(outside, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.DumpToFile(ctx, dir, "linked", ""); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep" {
+		t.Fatal("the dump was written through a symlink to outside the directory")
+	}
+	if _, _, err := s.DumpToFile(ctx, dir, "testLOG", ""); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ = os.ReadFile(path)
+	if len(parseLog(t, doc)) != len(events) {
+		t.Error("the second dump did not replace the first")
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if fmt.Sprint(names) != "[linked testLOG]" {
+		t.Errorf("the directory holds %v, want only the dumps (no temporary files)", names)
+	}
+
+	// A failed dump leaves neither a file nor a temporary file behind.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := s.DumpToFile(cancelled, dir, "failed", ""); err == nil {
+		t.Fatal("a dump with a cancelled context succeeded")
+	}
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("a failed dump left files behind: %v", entries)
+	}
+}
+
+func TestListen(t *testing.T) {
+	s, pool := newTestStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	notified := make(chan string, 100)
+	done := make(chan error, 1)
+	go func() { done <- s.Listen(ctx, func(user string) { notified <- user }) }()
+
+	// waitListening waits until the listener's connection is up and returns its pid.
+	waitListening := func(notPID int32) int32 {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			var pid int32
+			err := pool.QueryRow(ctx, `SELECT pid FROM pg_stat_activity
+				WHERE application_name = $1 AND datname = current_database() AND query LIKE 'LISTEN%' AND state = 'idle' AND pid <> $2`,
+				ListenerApplicationName, notPID).Scan(&pid)
+			if err == nil {
+				return pid
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("the listener did not connect")
+		return 0
+	}
+	receive := func(n int) []string {
+		t.Helper()
+		var users []string
+		for range n {
+			select {
+			case u := <-notified:
+				users = append(users, u)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no notification; got %q so far", users)
+			}
+		}
+		slices.Sort(users)
+		return users
+	}
+
+	pid := waitListening(0)
+	batch := slices.Concat(sampleEvents("alice", 1, day1), sampleEvents("bob", 100, day1))
+	if err := s.Write(ctx, "w", batch); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(3); fmt.Sprint(got) != "[ alice bob]" { // "" for the events of no user
+		t.Fatalf("notified %q, want one each for \"\", alice and bob", got)
+	}
+
+	// A lost connection (a Postgres restart): the listener reconnects and
+	// says "reload everything" with "".
+	if _, err := pool.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(1); got[0] != "" {
+		t.Fatalf("after reconnecting notified %q, want \"\"", got[0])
+	}
+	waitListening(pid)
+
+	// Writing only events already stored notifies nobody; the next
+	// notification is carol's.
+	if err := s.Write(ctx, "w", batch); err != nil {
+		t.Fatal(err)
+	}
+	carol := validEvent()
+	carol.Key, carol.User = "carol-1", "carol"
+	if err := s.Write(ctx, "w", []trading.Event{carol}); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(1); got[0] != "carol" {
+		t.Fatalf("notified %q, want carol", got[0])
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Listen returned %v after its context ended", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Listen did not return after its context ended")
+	}
+}
+
+func TestUserCommandTimes(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	const n = 100_000
+	timeOf := func(tx int64) time.Time { return day1.Add(time.Duration(tx) * time.Millisecond) }
+	batch := make([]trading.Event, 0, 2000)
+	flush := func() {
+		if err := s.Write(ctx, "w", batch); err != nil {
+			t.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for tx := int64(1); tx <= n; tx++ {
+		batch = append(batch, trading.Event{Key: fmt.Sprint("uc-", tx), Type: trading.UserCommandEvent, Time: timeOf(tx),
+			TxNum: tx, Command: trading.DisplaySummary, User: "u"})
+		if tx%10 == 0 { // other event types of the same transaction must not count
+			batch = append(batch, trading.Event{Key: fmt.Sprint("err-", tx), Type: trading.ErrorEvent, Time: timeOf(tx).Add(time.Hour),
+				TxNum: tx, Command: trading.DisplaySummary, User: "u", Message: "x"})
+		}
+		if len(batch) >= 2000 {
+			flush()
+		}
+	}
+	flush()
+	// Transactions without a userCommand: an error event only, and none at all.
+	if err := s.Write(ctx, "w", []trading.Event{{Key: "lonely", Type: trading.ErrorEvent, Time: day1, TxNum: n + 1, Command: trading.Add}}); err != nil {
+		t.Fatal(err)
+	}
+
+	wanted := make([]int64, 0, n+3)
+	for tx := int64(n + 2); tx >= 1; tx-- {
+		wanted = append(wanted, tx)
+	}
+	wanted = append(wanted, 5) // asked twice
+	times, err := s.UserCommandTimes(ctx, wanted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != n {
+		t.Fatalf("%d times, want %d", len(times), n)
+	}
+	for _, tx := range []int64{1, 10, 777, n} {
+		if !times[tx].Equal(timeOf(tx)) {
+			t.Errorf("transaction %d at %v, want %v", tx, times[tx], timeOf(tx))
+		}
+	}
+	if _, ok := times[n+1]; ok {
+		t.Error("a transaction without a userCommand has a time")
+	}
+	if empty, err := s.UserCommandTimes(ctx, nil); err != nil || len(empty) != 0 {
+		t.Errorf("no numbers: %v, %v", empty, err)
+	}
+}
+
+func TestCountByTypeAndNextTxNum(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	alice := sampleEvents("alice", 1, day1)
+	if err := s.Write(ctx, "w", slices.Concat(alice, sampleEvents("bob", 100, day1))); err != nil {
+		t.Fatal(err)
+	}
+	count := func(events []trading.Event, user string) map[trading.EventType]int64 {
+		m := map[trading.EventType]int64{}
+		for _, e := range events {
+			if user == "" || e.User == user {
+				m[e.Type]++
+			}
+		}
+		return m
+	}
+	for _, user := range []string{"alice", "", "nobody"} {
+		got, err := s.CountByType(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := count(alice, user)
+		if user == "" {
+			for k, v := range want {
+				want[k] = 2 * v // alice's and bob's samples have the same shape
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("CountByType(%q) = %v, want %v", user, got, want)
+		}
+	}
+
+	first, err := s.NextTxNum(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.NextTxNum(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first < 1_000_000_000 || second <= first {
+		t.Errorf("NextTxNum gave %d then %d", first, second)
+	}
+}
