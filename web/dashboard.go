@@ -1,0 +1,362 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/daytradinginc/daytrader/trading"
+)
+
+// inputSpec is one text input of a command form.
+type inputSpec struct {
+	Name  string // "symbol", "amount" or "price": the form field and the Command field
+	Label string
+}
+
+// formSpec is the form of one command.
+type formSpec struct {
+	Command trading.CommandName
+	Title   string // the button's text
+	Inputs  []inputSpec
+	Quiet   bool // a secondary action (cancel): drawn as a plain button
+}
+
+// cardSpec groups the forms of related commands on the dashboard.
+type cardSpec struct {
+	ID    string
+	Title string
+	Help  string
+	Forms []formSpec
+}
+
+var (
+	symbolInput = inputSpec{Name: "symbol", Label: "Stock symbol"}
+	amountInput = inputSpec{Name: "amount", Label: "Amount ($)"}
+	priceInput  = inputSpec{Name: "price", Label: "Trigger price ($)"}
+)
+
+// commandCards lays out a form for every command a trader can issue.
+var commandCards = []cardSpec{
+	{ID: "funds", Title: "Add funds", Help: "Adds cash to your account (your first deposit opens it).", Forms: []formSpec{
+		{Command: trading.Add, Title: "Add funds", Inputs: []inputSpec{amountInput}},
+	}},
+	{ID: "quote", Title: "Get a quote", Help: "A quote stays valid for 60 seconds.", Forms: []formSpec{
+		{Command: trading.QuoteCmd, Title: "Get quote", Inputs: []inputSpec{symbolInput}},
+	}},
+	{ID: "buy", Title: "Buy", Help: "Buys as many whole shares as the amount pays for at the quoted price. Confirm within 60 seconds.", Forms: []formSpec{
+		{Command: trading.Buy, Title: "Buy", Inputs: []inputSpec{symbolInput, amountInput}},
+		{Command: trading.CommitBuy, Title: "Confirm latest buy"},
+		{Command: trading.CancelBuy, Title: "Cancel latest buy", Quiet: true},
+	}},
+	{ID: "sell", Title: "Sell", Help: "Sells as many whole shares as make up the amount at the quoted price. Confirm within 60 seconds.", Forms: []formSpec{
+		{Command: trading.Sell, Title: "Sell", Inputs: []inputSpec{symbolInput, amountInput}},
+		{Command: trading.CommitSell, Title: "Confirm latest sell"},
+		{Command: trading.CancelSell, Title: "Cancel latest sell", Quiet: true},
+	}},
+	{ID: "auto-buy", Title: "Automatic buy", Help: "Reserve cash for a symbol, then set the price at or below which it buys.", Forms: []formSpec{
+		{Command: trading.SetBuyAmount, Title: "Reserve cash", Inputs: []inputSpec{symbolInput, amountInput}},
+		{Command: trading.SetBuyTrigger, Title: "Set buy trigger", Inputs: []inputSpec{symbolInput, priceInput}},
+		{Command: trading.CancelSetBuy, Title: "Cancel automatic buy", Inputs: []inputSpec{symbolInput}, Quiet: true},
+	}},
+	{ID: "auto-sell", Title: "Automatic sell", Help: "Choose a dollar amount of a symbol, then set the price at or above which it sells.", Forms: []formSpec{
+		{Command: trading.SetSellAmount, Title: "Set sell amount", Inputs: []inputSpec{symbolInput, amountInput}},
+		{Command: trading.SetSellTrigger, Title: "Set sell trigger", Inputs: []inputSpec{symbolInput, priceInput}},
+		{Command: trading.CancelSetSell, Title: "Cancel automatic sell", Inputs: []inputSpec{symbolInput}, Quiet: true},
+	}},
+}
+
+// formFor finds the form of a command; ok=false for a command the dashboard
+// does not offer (DISPLAY_SUMMARY and DUMPLOG have their own pages).
+func formFor(name trading.CommandName) (formSpec, bool) {
+	for _, c := range commandCards {
+		for _, f := range c.Forms {
+			if f.Command == name {
+				return f, true
+			}
+		}
+	}
+	return formSpec{}, false
+}
+
+// formState is what a form shows after a submission: the values typed (when
+// they were refused) and the error.
+type formState struct {
+	Values map[string]string
+	Error  string
+	Field  string // the input the error is about, or "" for the whole form
+}
+
+func (f formState) value(name string) string { return f.Values[name] }
+
+// resultView is the outcome of a command as the result banner shows it.
+type resultView struct {
+	Command trading.CommandName
+	TxNum   int64
+	OK      bool
+	Message string
+	Quote   *trading.Quote
+	Error   string // the request itself failed (no command result)
+}
+
+// summaryView is the account summary as the dashboard shows it.
+type summaryView struct {
+	trading.Summary
+	Unavailable bool // the account service did not answer
+	Now         time.Time
+}
+
+// dashboardData is the whole dashboard page.
+type dashboardData struct {
+	Page    pageInfo
+	Summary summaryView
+	Forms   map[trading.CommandName]formState
+	Result  *resultView
+}
+
+func (s *Server) loadSummary(ctx context.Context, user string) summaryView {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sum, err := s.cfg.Accounts.Summary(ctx, user)
+	if err != nil {
+		s.log.Error("reading account summary", "user", user, "err", err)
+		return summaryView{Summary: trading.Summary{User: user}, Unavailable: true, Now: time.Now()}
+	}
+	return summaryView{Summary: sum, Now: time.Now()}
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	s.renderPage(w, r, http.StatusOK, dashboardView(dashboardData{
+		Page:    s.page(r, "Dashboard", "dashboard"),
+		Summary: s.loadSummary(r.Context(), sess.User),
+	}))
+}
+
+func (s *Server) summaryFragment(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	s.renderPage(w, r, http.StatusOK, summaryContent(s.loadSummary(r.Context(), sess.User)))
+}
+
+// command runs one trading command for the signed-in trader. Input is
+// checked here first, so bad input gets an error next to the field and never
+// reaches the account. The reply re-renders the form, the result banner and
+// the summary (HTMX), or the whole dashboard without JavaScript.
+func (s *Server) command(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	name := trading.CommandName(r.PostFormValue("command"))
+	spec, ok := formFor(name)
+	if !ok {
+		s.commandRequestFailed(w, r, http.StatusBadRequest, "Unknown command.")
+		return
+	}
+	cmd := trading.Command{Name: name, User: sess.User}
+	state := formState{Values: map[string]string{}}
+	for _, in := range spec.Inputs {
+		v := strings.TrimSpace(r.PostFormValue(in.Name))
+		state.Values[in.Name] = v
+		switch in.Name {
+		case "symbol":
+			cmd.Symbol = v
+		case "amount":
+			cmd.Amount = v
+		case "price":
+			cmd.Price = v
+		}
+	}
+	if field, msg := checkInputs(spec, state.Values); msg != "" {
+		state.Error, state.Field = msg, field
+		s.commandReply(w, r, http.StatusUnprocessableEntity, spec, state, nil)
+		return
+	}
+	// Validate is the rule the account itself applies; it runs on a
+	// placeholder number so that refused input spends no transaction number.
+	probe := cmd
+	probe.TxNum = 1
+	if err := probe.Validate(); err != nil {
+		state.Error = capitalize(err.Error()) + "."
+		s.commandReply(w, r, http.StatusUnprocessableEntity, spec, state, nil)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	txNum, err := s.cfg.Audit.NextTxNum(ctx)
+	if err != nil {
+		s.log.Error("allocating transaction number", "err", err)
+		state.Error = "The trading service is unavailable right now. Nothing was done; please try again."
+		s.commandReply(w, r, http.StatusServiceUnavailable, spec, state, nil)
+		return
+	}
+	cmd.TxNum = txNum
+	res, err := s.cfg.Accounts.Execute(ctx, cmd)
+	if err != nil {
+		s.log.Warn("command not accepted", "cmd", cmd.String(), "err", err)
+		state.Error = "The command was not accepted: " + err.Error()
+		s.commandReply(w, r, http.StatusUnprocessableEntity, spec, state, nil)
+		return
+	}
+	s.log.Info("command executed", "cmd", cmd.String(), "ok", res.OK)
+	view := &resultView{Command: name, TxNum: txNum, OK: res.OK, Message: res.Message, Quote: res.Quote}
+	if !res.OK {
+		// Keep what was typed so it can be corrected and sent again.
+		state.Error = res.Message
+	} else {
+		state.Values = nil
+	}
+	s.commandReply(w, r, http.StatusOK, spec, state, view)
+}
+
+// checkInputs finds the first bad input and says what is wrong with it.
+func checkInputs(spec formSpec, values map[string]string) (field, msg string) {
+	for _, in := range spec.Inputs {
+		v := values[in.Name]
+		switch in.Name {
+		case "symbol":
+			switch {
+			case v == "":
+				return in.Name, "Enter a stock symbol."
+			case !trading.ValidSymbol(v):
+				return in.Name, "A stock symbol is 1 to 3 upper-case letters, like ABC."
+			}
+		case "amount", "price":
+			what := "amount"
+			if in.Name == "price" {
+				what = "trigger price"
+			}
+			if v == "" {
+				return in.Name, "Enter the " + what + "."
+			}
+			if _, err := trading.ParseMoney(what, v); err != nil {
+				return in.Name, capitalize(err.Error()) + "."
+			}
+		}
+	}
+	return "", ""
+}
+
+func (s *Server) commandReply(w http.ResponseWriter, r *http.Request, status int, spec formSpec, state formState, result *resultView) {
+	sess := sessionFrom(r.Context())
+	page := s.page(r, "Dashboard", "dashboard")
+	if !isHTMX(r) {
+		s.renderPage(w, r, status, dashboardView(dashboardData{
+			Page:    page,
+			Summary: s.loadSummary(r.Context(), sess.User),
+			Forms:   map[trading.CommandName]formState{spec.Command: state},
+			Result:  result,
+		}))
+		return
+	}
+	var summary *summaryView
+	if result != nil {
+		sv := s.loadSummary(r.Context(), sess.User)
+		summary = &sv
+	}
+	s.renderPage(w, r, status, commandResponse(page, spec, state, result, summary))
+}
+
+// commandRequestFailed reports a request that is not a command at all.
+func (s *Server) commandRequestFailed(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Retarget", "#result")
+		w.Header().Set("HX-Reswap", "innerHTML")
+		s.renderPage(w, r, status, resultMessage(resultView{Error: msg}))
+		return
+	}
+	http.Error(w, msg, status)
+}
+
+// Presentation helpers used by the templates.
+
+// money formats dollars as $1,234.50.
+func money(d decimal.Decimal) string {
+	s := d.StringFixed(2)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, cents, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := "$" + b.String() + "." + cents
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func moneyOr(d decimal.NullDecimal, none string) string {
+	if !d.Valid {
+		return none
+	}
+	return money(d.Decimal)
+}
+
+func holdingValue(h trading.Holding) string {
+	if !h.LastPrice.Valid {
+		return "—"
+	}
+	return money(h.LastPrice.Decimal.Mul(decimal.NewFromInt(h.Shares + h.ReservedShares)))
+}
+
+// portfolioValue is cash, reserves and every holding at its last price; it
+// says so when a holding has no price yet.
+func portfolioValue(s trading.Summary) (string, bool) {
+	total := s.Cash.Add(s.ReservedCash)
+	complete := true
+	for _, h := range s.Holdings {
+		if !h.LastPrice.Valid {
+			complete = false
+			continue
+		}
+		total = total.Add(h.LastPrice.Decimal.Mul(decimal.NewFromInt(h.Shares + h.ReservedShares)))
+	}
+	return money(total), complete
+}
+
+// pendingNewestFirst orders pending trades the way COMMIT/CANCEL take them:
+// the most recent first.
+func pendingNewestFirst(p []trading.PendingView) []trading.PendingView {
+	out := slices.Clone(p)
+	slices.SortStableFunc(out, func(a, b trading.PendingView) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out
+}
+
+// msLeft is how long a pending trade has left, measured on the server's clock
+// so the browser's countdown does not depend on its own clock being right.
+func msLeft(p trading.PendingView, now time.Time) int64 {
+	return max(0, p.ExpiresAt.Sub(now).Milliseconds())
+}
+
+func secondsLeft(p trading.PendingView, now time.Time) int64 {
+	return (msLeft(p, now) + 999) / 1000
+}
+
+func clock(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("15:04:05 UTC")
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func inputID(cmd trading.CommandName, input string) string {
+	return strings.ToLower(strings.ReplaceAll(string(cmd), "_", "-")) + "-" + input
+}
+
+func formID(cmd trading.CommandName) string {
+	return "form-" + strings.ToLower(strings.ReplaceAll(string(cmd), "_", "-"))
+}

@@ -1,0 +1,291 @@
+// Package web is the traders' and administrators' browser UI and a small JSON
+// API: accounts with server-side sessions, a dashboard with a form for every
+// trading command, live updates over server-sent events, the audit history and
+// DUMPLOG downloads. Pages are templ components; HTMX (vendored under static/)
+// swaps fragments in place.
+//
+// Every handler takes the trader from the session, never from the request:
+// a trader's DayTrading account is the workflow account-<username>, and only
+// administrators may name another user (in admin-only routes).
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/trading"
+)
+
+// Accounts runs commands on a trader's account workflow (a Temporal Update, so
+// the result comes back at once) and reads its summary (a Temporal query).
+type Accounts interface {
+	// Execute runs cmd, whose TxNum the caller has set. An error means the
+	// command was not accepted (e.g. invalid); a business failure is
+	// Result.OK=false with Result.Message.
+	Execute(ctx context.Context, cmd trading.Command) (trading.Result, error)
+	// Summary is Exists=false for a user with no account yet.
+	Summary(ctx context.Context, user string) (trading.Summary, error)
+}
+
+// Audit is the audit store (*audit.Store implements it).
+type Audit interface {
+	History(ctx context.Context, q audit.HistoryQuery) (audit.HistoryPage, error)
+	// DumpXML writes user's history as logfile.xsd XML; user "" is everyone,
+	// which only administrators may ask for (the handlers check).
+	DumpXML(ctx context.Context, w io.Writer, user string) (int64, error)
+	// NextTxNum hands out system-wide increasing transaction numbers for
+	// interactive commands.
+	NextTxNum(ctx context.Context) (int64, error)
+	// Listen calls fn with the user of every audit write until ctx ends.
+	Listen(ctx context.Context, fn func(user string)) error
+}
+
+// Config is what the web server needs. Accounts, Audit and DB are required.
+type Config struct {
+	Accounts Accounts
+	Audit    Audit
+	DB       *pgxpool.Pool // web_users and web_sessions
+	Logger   *slog.Logger  // nil: slog.Default()
+
+	// TemporalUIURL (e.g. http://localhost:8233) and TemporalNamespace make
+	// the admin pages link each account to its workflow account-<user>.
+	// Empty TemporalUIURL: no links.
+	TemporalUIURL     string
+	TemporalNamespace string // "" means "default"
+
+	// SecureCookies marks the session cookie Secure (and names it with the
+	// __Host- prefix). Set it whenever the site is served over HTTPS; it must
+	// be false for plain http on localhost or browsers drop the cookie.
+	SecureCookies bool
+	SessionTTL    time.Duration // how long a login lasts; 0 means 12 hours
+
+	LoginLimit LoginLimit // zero fields take the defaults of DefaultLoginLimit
+
+	// AdminUser and AdminPassword, when both set, create that administrator
+	// at start (or update its password and role).
+	AdminUser     string
+	AdminPassword string
+
+	// RegistrationClosed hides self-service sign-up: accounts then come
+	// only from CreateUser (the CLI) and AdminUser.
+	RegistrationClosed bool
+}
+
+// Server is the web UI's http.Handler. Close stops its background work.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	sessions *sessionStore
+	users    *userStore
+	limits   *loginLimiter
+	hub      *eventHub
+	handler  http.Handler
+	stop     context.CancelFunc
+}
+
+//go:embed static
+var staticFiles embed.FS
+
+// New checks cfg, creates the configured administrator and builds the routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Accounts == nil || cfg.Audit == nil || cfg.DB == nil {
+		return nil, errors.New("web: Config needs Accounts, Audit and DB")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.TemporalNamespace == "" {
+		cfg.TemporalNamespace = "default"
+	}
+	if cfg.TemporalUIURL != "" {
+		u, err := url.Parse(cfg.TemporalUIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("web: TemporalUIURL %q is not an http(s) URL", cfg.TemporalUIURL)
+		}
+	}
+	if (cfg.AdminUser == "") != (cfg.AdminPassword == "") {
+		return nil, errors.New("web: set both AdminUser and AdminPassword, or neither")
+	}
+	if cfg.AdminUser != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := CreateUser(ctx, cfg.DB, cfg.AdminUser, cfg.AdminPassword, RoleAdmin)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("web: creating administrator: %w", err)
+		}
+	}
+	base, stop := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		sessions: &sessionStore{db: cfg.DB, ttl: cfg.SessionTTL, secure: cfg.SecureCookies},
+		users:    &userStore{db: cfg.DB},
+		limits:   newLoginLimiter(cfg.LoginLimit.withDefaults()),
+		hub:      newEventHub(base, cfg.Audit.Listen, cfg.Logger),
+		stop:     stop,
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves the UI.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close stops listening for audit writes and ends open event streams.
+func (s *Server) Close() { s.stop() }
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.loadSession)
+
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	r.Get("/healthz", s.healthz)
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+
+	r.Get("/login", s.loginPage)
+	r.Post("/login", s.login)
+	r.Get("/register", s.registerPage)
+	r.Post("/register", s.register)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireUser, s.checkCSRF)
+		r.Post("/logout", s.logout)
+		r.Get("/", s.dashboard)
+		r.Get("/fragments/summary", s.summaryFragment)
+		r.Post("/commands", s.command)
+		r.Get("/events", s.events)
+		r.Get("/history", s.history)
+		r.Get("/dumplog", s.dumpOwnLog)
+		r.Get("/api/summary", s.apiOwnSummary)
+
+		r.Group(func(r chi.Router) {
+			r.Use(requireAdmin)
+			r.Get("/admin", s.adminPage)
+			r.Get("/admin/users/{user}", s.adminUserPage)
+			r.Get("/admin/users/{user}/dumplog", s.adminUserDumpLog)
+			r.Get("/admin/dumplog", s.adminGlobalDumpLog)
+			r.Get("/api/accounts/{user}/summary", s.apiUserSummary)
+		})
+	})
+
+	// Refuse cross-site state-changing requests by the browser's
+	// Sec-Fetch-Site / Origin headers before anything else runs; the
+	// per-session synchronizer token (checkCSRF) is the second layer.
+	return http.NewCrossOriginProtection().Handler(r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.cfg.DB.Ping(ctx); err != nil {
+		s.log.Warn("health check: database unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "database unreachable\n")
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+// temporalLink is the Temporal UI page of user's account workflow, or "".
+func (s *Server) temporalLink(user string) string {
+	if s.cfg.TemporalUIURL == "" {
+		return ""
+	}
+	return strings.TrimRight(s.cfg.TemporalUIURL, "/") + "/namespaces/" +
+		url.PathEscape(s.cfg.TemporalNamespace) + "/workflows/" + url.PathEscape("account-"+user)
+}
+
+// securityHeaders keeps pages to their own origin: scripts and styles only
+// from /static (so an injected <script> cannot run), no framing.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The files change only with a new binary; an hour keeps reloads
+		// cheap without pinning a stale file for long after a deploy.
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and SetWriteDeadline.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		level := slog.LevelInfo
+		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" {
+			level = slog.LevelDebug
+		}
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start))
+	})
+}
