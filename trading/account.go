@@ -82,6 +82,12 @@ type TriggerKey struct {
 	Symbol string `json:"symbol"`
 }
 
+// MaxShares is the most shares of one symbol an account can own (free plus
+// reserved by its sell order). It is far above any real company's share count
+// and far below where an int64 count overflows, so no holding can wrap around
+// to a negative number however large the amounts are.
+const MaxShares int64 = 1_000_000_000_000_000
+
 // recentLimit is how many commands the summary's recent activity shows.
 const recentLimit = 20
 
@@ -283,6 +289,9 @@ func (r *run) buy() error {
 	if shares < 1 {
 		return failf("$%s buys no share of %s at $%s", amount.StringFixed(2), q.Symbol, q.Price.StringFixed(2))
 	}
+	if shares > r.a.room(q.Symbol) {
+		return failf("$%s of %s at $%s would make you own more than %d shares of it", amount.StringFixed(2), q.Symbol, q.Price.StringFixed(2), MaxShares)
+	}
 	p := Pending{TxNum: r.cmd.TxNum, Symbol: q.Symbol, Shares: shares, Price: q.Price, CreatedAt: r.env.Now}
 	r.a.PendingBuys = append(r.a.PendingBuys, p)
 	r.res.Message = fmt.Sprintf("buy %d %s at $%s for $%s pending: COMMIT_BUY within 60 s",
@@ -296,6 +305,9 @@ func (r *run) commitBuy() error {
 		return failf("no pending buy to commit (a BUY is valid for 60 s)")
 	}
 	cost := p.Total()
+	if p.Shares > r.a.room(p.Symbol) {
+		return failf("committing the buy of %d %s would make you own more than %d shares of it", p.Shares, p.Symbol, MaxShares)
+	}
 	if r.a.Cash.LessThan(cost) {
 		return failf("not enough cash to commit the buy of %d %s for $%s: you have $%s", p.Shares, p.Symbol, cost.StringFixed(2), r.a.Cash.StringFixed(2))
 	}
@@ -506,7 +518,7 @@ func (a *Account) CheckTriggers(q Quote, txNum int64, now time.Time) ([]Event, [
 	sym := q.Symbol
 	if o, ok := a.BuyOrders[sym]; ok && o.Trigger.Valid && q.Price.LessThanOrEqual(o.Trigger.Decimal) {
 		tx := pick(txNum, o.TriggerTxNum)
-		shares := sharesFor(o.Reserve, q.Price)
+		shares := min(sharesFor(o.Reserve, q.Price), a.room(sym))
 		cost := q.Price.Mul(decimal.NewFromInt(shares))
 		refund := o.Reserve.Sub(cost)
 		delete(a.BuyOrders, sym)
@@ -747,13 +759,25 @@ func (r *run) commandEvent(t EventType) Event {
 	return ev
 }
 
-// sharesFor is floor(amount / price): whole shares only.
+// sharesFor is floor(amount / price): whole shares only. A count above
+// MaxShares comes back as MaxShares+1, which fails every "at most" check
+// instead of wrapping around in an int64.
 func sharesFor(amount, price decimal.Decimal) int64 {
 	if !price.IsPositive() {
 		return 0
 	}
 	q, _ := amount.QuoRem(price, 0) // exact integer division, no rounding
+	if q.GreaterThan(maxSharesDecimal) {
+		return MaxShares + 1
+	}
 	return q.IntPart()
+}
+
+var maxSharesDecimal = decimal.NewFromInt(MaxShares)
+
+// room is how many more shares of sym the account may come to own.
+func (a *Account) room(sym string) int64 {
+	return MaxShares - a.Holdings[sym] - a.SellOrders[sym].ReservedShares
 }
 
 func top(stack []Pending) (Pending, bool) {

@@ -1258,6 +1258,60 @@ func TestCheckTriggers(t *testing.T) {
 	})
 }
 
+func TestShareCountsNeverOverflow(t *testing.T) {
+	// Amounts have no upper bound in the spec, but share counts are int64:
+	// past MaxShares a count would wrap around (a BUY of $10^20 at $0.01 is
+	// 10^22 shares) and a holding could turn negative.
+	t.Run("a BUY worth more shares than an account may own is refused, not wrapped around", func(t *testing.T) {
+		d := newDesk(t, "ABC=0.01")
+		d.mustOK("ADD,alice,99999999999999999999")
+		d.mustOK("QUOTE,alice,ABC")
+		d.refused("BUY,alice,ABC,99999999999999999999", "more than")
+	})
+
+	// 2^64 + 5 shares at $1 is 5 shares once wrapped around in an int64.
+	const wraps = "18446744073709551621"
+	t.Run("a BUY of 2^64 + 5 shares is refused, not taken for 5 shares", func(t *testing.T) {
+		d := newDesk(t, "ABC=1")
+		d.mustOK("ADD,alice," + wraps)
+		d.mustOK("QUOTE,alice,ABC")
+		d.refused("BUY,alice,ABC,"+wraps, "more than")
+	})
+
+	t.Run("a SELL of 2^64 + 5 shares is refused, not taken for 5 shares", func(t *testing.T) {
+		d := newDesk(t, "ABC=1")
+		d.own("ABC", 10)
+		d.refused("SELL,alice,ABC,"+wraps, "you hold 10")
+		d.mustOK("SET_SELL_AMOUNT,alice,ABC," + wraps)
+		d.refused("SET_SELL_TRIGGER,alice,ABC,1", "you hold 10")
+	})
+
+	big := decimal.NewFromInt(MaxShares).Mul(dec("0.006")).String() // 0.6·MaxShares shares at $0.01
+	t.Run("COMMIT_BUY that would own more than MaxShares is refused and keeps the pending buy", func(t *testing.T) {
+		d := newDesk(t, "ABC=0.01")
+		d.mustOK("ADD,alice," + big)
+		d.mustOK("ADD,alice," + big)
+		d.mustOK("BUY,alice,ABC," + big)
+		d.mustOK("BUY,alice,ABC," + big)
+		d.mustOK("COMMIT_BUY,alice")
+		d.refused("COMMIT_BUY,alice", "more than")
+		d.wantHolding("ABC", MaxShares*6/10)
+	})
+
+	t.Run("a buy order that fires buys up to MaxShares and returns the rest of its reserve", func(t *testing.T) {
+		d := newDesk(t, "ABC=0.01")
+		d.mustOK("ADD,alice," + big)
+		d.mustOK("ADD,alice," + big)
+		d.mustOK("BUY,alice,ABC," + big)
+		d.mustOK("COMMIT_BUY,alice")
+		d.mustOK("SET_BUY_AMOUNT,alice,ABC," + big)
+		cost := decimal.NewFromInt(MaxShares * 4 / 10).Mul(dec("0.01"))
+		d.ok("SET_BUY_TRIGGER,alice,ABC,0.01", "userCommand SET_BUY_TRIGGER",
+			"systemEvent SET_BUY_TRIGGER ABC "+cost.StringFixed(2), "accountTransaction add "+dec(big).Sub(cost).StringFixed(2))
+		d.wantHolding("ABC", MaxShares)
+	})
+}
+
 func TestCheckInvariants(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

@@ -36,8 +36,9 @@ import (
 //        + shares of the popped pending buy (COMMIT_BUY), − of the popped pending sell (COMMIT_SELL)
 //        + funds/p[s] of systemEvent SET_BUY_TRIGGER on s − funds/p[s] of systemEvent SET_SELL_TRIGGER on s
 //      where every funds/p[s] is a whole number of shares; a watcher's
-//      execution buys exactly floor(reserve/p) and sells exactly the reserved
-//      shares of the order as it was before the step.
+//      execution buys exactly floor(reserve/p) (capped so the account owns at
+//      most MaxShares) and sells exactly the reserved shares of the order as
+//      it was before the step.
 //
 // On top of these: CheckInvariants holds after every step; a failed command
 // changes nothing but the expiry of pending trades; a successful command
@@ -106,11 +107,14 @@ func cents(c int64) string {
 func (s *sequence) pick(options ...string) string { return options[s.rng.IntN(len(options))] }
 
 // amount is mostly a valid amount in a range that makes trades of a few
-// shares likely, sometimes a malformed one.
+// shares likely, sometimes a malformed one, rarely a huge one (more shares
+// than an int64 counts).
 func (s *sequence) amount() string {
 	switch r := s.rng.IntN(100); {
 	case r < 4:
 		return s.pick("0", "0.00", "1.234", "-5", "+5", "", "abc", "1e3", ".5", "5.")
+	case r < 7:
+		return s.pick("99999999999999999999", "99999999999999999999", "18446744073709551621", "9999999999999.99")
 	case r < 10:
 		return cents(1 + s.rng.Int64N(100)) // a few cents: often less than a share
 	case r < 15:
@@ -287,6 +291,9 @@ func (s *sequence) step(stats map[string]int) bool {
 		switch {
 		case ok:
 			stats["ok "+string(cmd.Name)]++
+			if len(cmd.Amount) >= 19 {
+				stats["ok huge"]++
+			}
 		case cmd.Validate() != nil:
 			stats["failed malformed"]++
 		default:
@@ -363,6 +370,14 @@ func (s *sequence) checkCommand(before *Account, cmd Command, out Outcome, expir
 		return
 	}
 	p := s.d.quotes.prices[sym]
+	if cmd.Name == Buy || cmd.Name == Sell {
+		stack := map[CommandName][]Pending{Buy: a.PendingBuys, Sell: a.PendingSells}[cmd.Name]
+		pending := stack[len(stack)-1]
+		if want := dec(cmd.Amount).Div(p).Floor(); !decimal.NewFromInt(pending.Shares).Equal(want) ||
+			!pending.Price.Equal(p) || !pending.CreatedAt.Equal(s.d.now) || pending.TxNum != cmd.TxNum {
+			fail("%s pushed %+v, want floor(%s / %s) = %s shares at %s", cmd.Name, pending, cmd.Amount, p, want, p)
+		}
+	}
 	if o, ok := a.BuyOrders[sym]; ok && o.Trigger.Valid && p.LessThanOrEqual(o.Trigger.Decimal) {
 		fail("buy order on %s with trigger %s is still live at the fresh price %s", sym, o.Trigger.Decimal, p)
 	}
@@ -378,7 +393,7 @@ func (s *sequence) checkWatcher(before *Account, q Quote, fired []TriggerKey, ev
 	var wantEvents []string
 	if o, ok := before.BuyOrders[q.Symbol]; ok && o.Trigger.Valid && q.Price.LessThanOrEqual(o.Trigger.Decimal) {
 		want = append(want, TriggerKey{BuySide, q.Symbol})
-		shares := o.Reserve.Div(q.Price).Floor()
+		shares := decimal.Min(o.Reserve.Div(q.Price).Floor(), decimal.NewFromInt(before.room(q.Symbol)))
 		cost := shares.Mul(q.Price)
 		wantEvents = append(wantEvents, fmt.Sprintf("systemEvent SET_BUY_TRIGGER %s %s", q.Symbol, cost.StringFixed(2)))
 		if refund := o.Reserve.Sub(cost); refund.IsPositive() {
