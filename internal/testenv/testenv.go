@@ -1,0 +1,173 @@
+// Package testenv gives tests the real parts they run against: a fresh,
+// migrated PostgreSQL database per test, and one embedded Temporal server
+// per test binary.
+//
+// A package whose tests use TemporalServer should stop it when the tests
+// end, so that its temporary data dir is removed:
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		testenv.Cleanup()
+//		os.Exit(code)
+//	}
+//
+// Without that the server still ends with the test process (it runs inside
+// it); only its data dir under os.TempDir is left behind.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/daytradinginc/daytrader/migrations"
+	"github.com/daytradinginc/daytrader/temporal"
+)
+
+const missingDatabaseURL = "DATABASE_URL is not set: run `make test` or scripts/postgres.sh start"
+
+// DatabaseURL creates a database of its own for the calling test on the
+// server in DATABASE_URL, applies the migrations, and returns its URL. The
+// database is dropped when the test ends.
+func DatabaseURL(t testing.TB) string {
+	t.Helper()
+	serverURL := os.Getenv("DATABASE_URL")
+	if serverURL == "" {
+		t.Fatal(missingDatabaseURL)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	name := databaseName(t.Name())
+	if err := adminExec(ctx, serverURL, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("testenv: create database %s on DATABASE_URL: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		// FORCE: a test may leave connections (a pool, a listener) open.
+		if err := adminExec(ctx, serverURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("testenv: drop database %s: %v", name, err)
+		}
+	})
+
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		t.Fatalf("testenv: DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + name
+	dbURL := u.String()
+	if err := migrations.Up(ctx, dbURL); err != nil {
+		t.Fatalf("testenv: migrate %s: %v", name, err)
+	}
+	return dbURL
+}
+
+var notIdentifierChars = regexp.MustCompile(`[^a-z0-9]+`)
+
+// databaseName is a valid, unquoted PostgreSQL identifier (at most 63
+// bytes) made of the test's name, to tell leftovers apart, and random hex.
+func databaseName(testName string) string {
+	var random [6]byte
+	_, _ = rand.Read(random[:])
+	readable := strings.Trim(notIdentifierChars.ReplaceAllString(strings.ToLower(testName), "_"), "_")
+	const maxReadable = 63 - len("t__") - 2*len(random)
+	if len(readable) > maxReadable {
+		readable = readable[:maxReadable]
+	}
+	return "t_" + readable + "_" + hex.EncodeToString(random[:])
+}
+
+func adminExec(ctx context.Context, serverURL, statement string) error {
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, statement)
+	return err
+}
+
+var shared struct {
+	once    sync.Once
+	server  *temporal.Server
+	dataDir string
+	err     error
+	mu      sync.Mutex // guards stopping against a concurrent start
+}
+
+// TemporalServer returns the test binary's embedded Temporal server,
+// starting it on first use: a temporary data dir, free ports, no web UI,
+// namespace "default". Tests share it, so they must use workflow IDs and
+// task queues of their own (e.g. derived from t.Name()).
+func TemporalServer(t testing.TB) *temporal.Server {
+	t.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	shared.once.Do(func() {
+		shared.dataDir, shared.err = os.MkdirTemp("", "daytrader-temporal-test-")
+		if shared.err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		shared.server, shared.err = temporal.Start(ctx, temporal.Options{
+			DataDir:      shared.dataDir,
+			FrontendAddr: "127.0.0.1:0",
+		})
+	})
+	if shared.err != nil {
+		t.Fatalf("testenv: start Temporal server: %v", shared.err)
+	}
+	if shared.server == nil {
+		t.Fatal("testenv: TemporalServer called after Cleanup")
+	}
+	return shared.server
+}
+
+// TemporalClient returns a client of the shared server's namespace, closed
+// when the test ends.
+func TemporalClient(t testing.TB) client.Client {
+	t.Helper()
+	srv := TemporalServer(t)
+	c, err := client.Dial(client.Options{
+		HostPort:  srv.FrontendAddr(),
+		Namespace: srv.Namespace(),
+		// The SDK logs every worker start and stop at info.
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
+	if err != nil {
+		t.Fatalf("testenv: dial Temporal: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Cleanup stops the shared Temporal server, if one was started, and
+// removes its data dir. Call it from TestMain after m.Run.
+func Cleanup() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.server != nil {
+		if err := shared.server.Stop(); err != nil {
+			slog.Warn("testenv: stop Temporal server", "error", err)
+		}
+		shared.server = nil
+	}
+	if shared.dataDir != "" {
+		_ = os.RemoveAll(shared.dataDir)
+		shared.dataDir = ""
+	}
+}
