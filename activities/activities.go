@@ -1,0 +1,130 @@
+// Package activities holds the side effects of DayTrader's workflows: asking
+// the legacy quote server (through a process-wide cache) and writing the audit
+// history. They are methods on one struct that holds the clients, so a worker
+// builds it once and registers it.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/daytradinginc/daytrader/trading"
+	"go.temporal.io/sdk/temporal"
+)
+
+// QuoteSource is the process-wide quote cache (quotes.Cache implements it):
+// it returns a valid cached quote or asks the legacy server, and reports a
+// legacy hit to exactly one caller so every billed hit is audited once.
+type QuoteSource interface {
+	Get(ctx context.Context, symbol, user string) (q trading.Quote, legacyHit bool, err error)
+}
+
+// AuditLog is the audit store (audit.Store implements it).
+type AuditLog interface {
+	Write(ctx context.Context, server string, events []trading.Event) error
+	DumpToFile(ctx context.Context, dir, filename, user string) (path string, count int64, err error)
+}
+
+// Activities are registered on the worker; workflows refer to them through a
+// nil *Activities (only the method names matter to Temporal).
+type Activities struct {
+	Quotes  QuoteSource
+	Audit   AuditLog
+	Server  string // the name audit records carry in <server>
+	DumpDir string // DUMPLOG files are written inside this directory only
+	Logger  *slog.Logger
+}
+
+// QuotesRequest asks for the current price of several symbols on behalf of
+// one user (the legacy protocol names the user in every request).
+type QuotesRequest struct {
+	User    string   `json:"user"`
+	Symbols []string `json:"symbols"`
+}
+
+// QuoteResult is one symbol's answer. Err is a message, not an error, so a
+// quote server outage fails only the commands that needed that symbol.
+type QuoteResult struct {
+	Quote     trading.Quote `json:"quote"`
+	LegacyHit bool          `json:"legacyHit"`
+	Err       string        `json:"err,omitempty"`
+}
+
+// GetQuotes fetches the symbols in parallel. It runs as a local activity: it
+// is fast when cached, and hedges slow legacy replies itself.
+func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
+	type answer struct {
+		sym string
+		res QuoteResult
+	}
+	answers := make(chan answer, len(req.Symbols))
+	for _, sym := range req.Symbols {
+		go func() {
+			q, hit, err := a.Quotes.Get(ctx, sym, req.User)
+			res := QuoteResult{Quote: q, LegacyHit: hit}
+			if err != nil {
+				res.Err = err.Error()
+			}
+			answers <- answer{sym, res}
+		}()
+	}
+	out := make(map[string]QuoteResult, len(req.Symbols))
+	for range req.Symbols {
+		an := <-answers
+		out[an.sym] = an.res
+	}
+	return out, nil
+}
+
+// WriteAudit stores events idempotently (their keys are unique), so a retry
+// or a replayed workflow task never writes a record twice.
+func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := a.Audit.Write(ctx, a.Server, events); err != nil {
+		return fmt.Errorf("writing %d audit events: %w", len(events), err)
+	}
+	return nil
+}
+
+// DumpRequest is a DUMPLOG: one user's history, or everyone's when User is "".
+type DumpRequest struct {
+	TxNum    int64  `json:"txNum"`
+	User     string `json:"user,omitempty"`
+	Filename string `json:"filename"`
+}
+
+// DumpResult says where the dump went and how many records it holds.
+type DumpResult struct {
+	Path   string `json:"path"`
+	Events int64  `json:"events"`
+}
+
+// DumpLog writes the audit history as XML into the dump directory. A file
+// name that tries to leave the directory is refused without retries.
+func (a *Activities) DumpLog(ctx context.Context, req DumpRequest) (DumpResult, error) {
+	if err := trading.ValidFilename(req.Filename); err != nil {
+		return DumpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidFilename", err)
+	}
+	path, n, err := a.Audit.DumpToFile(ctx, a.DumpDir, req.Filename, req.User)
+	if err != nil {
+		return DumpResult{}, err
+	}
+	if a.Logger != nil {
+		a.Logger.Info("audit log dumped", "user", req.User, "path", path, "events", n)
+	}
+	return DumpResult{Path: path, Events: n}, nil
+}
+
+// GlobalDumpCommand records the administrator's DUMPLOG command itself, so
+// that the dump it writes contains its own userCommand record.
+func (a *Activities) GlobalDumpCommand(ctx context.Context, req DumpRequest) error {
+	ev := trading.Event{
+		Key: fmt.Sprintf("dumplog/%d", req.TxNum), Type: trading.UserCommandEvent, Time: time.Now(),
+		TxNum: req.TxNum, Command: trading.DumpLog, Filename: req.Filename,
+	}
+	return a.WriteAudit(ctx, []trading.Event{ev})
+}
