@@ -1,0 +1,138 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/quotes"
+	"github.com/daytradinginc/daytrader/temporal"
+	"github.com/daytradinginc/daytrader/web"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// Dev is the whole system in one process: embedded Temporal (unless
+// TemporalAddress names a cluster), the quote server emulator, a worker and
+// the web UI. `daytrader dev` and the end-to-end tests run it.
+type Dev struct {
+	Config   Config
+	Temporal *temporal.Server // nil when TemporalAddress is set
+	Quotes   *quotes.Server
+	Client   client.Client
+	DB       *pgxpool.Pool
+	Acts     *activities.Activities
+	Worker   sdkworker.Worker
+	Web      *web.Server
+	WebURL   string
+
+	webLn   net.Listener
+	webDone chan error
+	cancel  context.CancelFunc
+}
+
+// DevOptions switch parts of the stack off (tests, scale-out runs).
+type DevOptions struct {
+	NoWorker      bool
+	NoWeb         bool
+	NoQuoteServer bool // a quote server already runs at QuoteServerAddr
+}
+
+// StartDev brings the stack up. Close stops it in reverse order.
+func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error) {
+	logger := c.Logger()
+	d := &Dev{Config: c}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	if c.TemporalAddress == "" {
+		if d.Temporal, err = StartTemporal(ctx, c, logger); err != nil {
+			return nil, fmt.Errorf("embedded Temporal: %w", err)
+		}
+		d.Config.TemporalAddress = d.Temporal.FrontendAddr()
+		d.Config.TemporalUIURL = d.Temporal.UIURL()
+	}
+	if !opts.NoQuoteServer {
+		if d.Quotes, err = StartQuoteServer(d.Config, logger); err != nil {
+			return nil, fmt.Errorf("quote server: %w", err)
+		}
+		d.Config.QuoteServerAddr = d.Quotes.Addr()
+	}
+	if d.DB, err = OpenDB(ctx, d.Config); err != nil {
+		return nil, err
+	}
+	if d.Client, err = Dial(ctx, d.Config, logger); err != nil {
+		return nil, err
+	}
+	if d.Acts, err = NewActivities(d.Config, d.DB, logger); err != nil {
+		return nil, err
+	}
+	if !opts.NoWorker {
+		if d.Worker, err = StartWorker(d.Client, d.Acts, d.Config); err != nil {
+			return nil, err
+		}
+	}
+	if !opts.NoWeb {
+		if d.Web, err = NewWeb(d.Config, d.Client, d.DB, logger); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		if d.webLn, err = net.Listen("tcp", d.Config.WebAddr); err != nil {
+			return nil, fmt.Errorf("web listen: %w", err)
+		}
+		d.WebURL = "http://" + d.webLn.Addr().String()
+		var wctx context.Context
+		wctx, d.cancel = context.WithCancel(context.Background())
+		d.webDone = make(chan error, 1)
+		go func() { d.webDone <- Serve(wctx, d.webLn, d.Web) }()
+	}
+	return d, nil
+}
+
+// Close stops everything that was started.
+func (d *Dev) Close() error {
+	var errs []error
+	if d.cancel != nil {
+		d.cancel()
+		errs = append(errs, <-d.webDone)
+	}
+	if d.Web != nil {
+		d.Web.Close()
+	}
+	if d.Worker != nil {
+		d.Worker.Stop()
+	}
+	if d.Client != nil {
+		d.Client.Close()
+	}
+	if d.DB != nil {
+		d.DB.Close()
+	}
+	if d.Quotes != nil {
+		errs = append(errs, d.Quotes.Close())
+	}
+	if d.Temporal != nil {
+		errs = append(errs, d.Temporal.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// Describe is what `daytrader dev` prints: where to look.
+func (d *Dev) Describe() []slog.Attr {
+	attrs := []slog.Attr{slog.String("web", d.WebURL)}
+	if d.Temporal != nil {
+		attrs = append(attrs, slog.String("temporal_ui", d.Temporal.UIURL()))
+	}
+	attrs = append(attrs, slog.String("temporal_grpc", d.Config.TemporalAddress),
+		slog.String("quote_server", d.Config.QuoteServerAddr), slog.String("dumps", d.Config.Dumps()))
+	return attrs
+}
