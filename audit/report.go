@@ -1,0 +1,85 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/daytradinginc/daytrader/trading"
+	"github.com/jackc/pgx/v5"
+)
+
+// What the workload starter reads to follow and report a run. A run marks
+// where the history stood when it began (LastEventID) and then looks only
+// at the events stored after that mark: ids grow in the order events are
+// stored, and a range of the primary key is cheap to scan however long the
+// history already is.
+
+// LastEventID returns the id of the newest stored event, or 0 when the
+// history is empty.
+func (s *Store) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM audit_events`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("audit: newest event id: %w", err)
+	}
+	return id, nil
+}
+
+// CountSince returns how many events of each type were stored after the
+// event with id afterID. Types without events are absent.
+func (s *Store) CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT event_type, count(*) FROM audit_events
+WHERE id > $1
+GROUP BY event_type`, afterID)
+	if err != nil {
+		return nil, fmt.Errorf("audit: counting events since %d: %w", afterID, err)
+	}
+	counts := map[trading.EventType]int64{}
+	var eventType string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&eventType, &n}, func() error {
+		counts[trading.EventType(eventType)] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("audit: counting events since %d: %w", afterID, err)
+	}
+	return counts, nil
+}
+
+// ErrorCount is how many errorEvents of one command carry one message.
+type ErrorCount struct {
+	Command trading.CommandName `json:"command"`
+	Message string              `json:"message"`
+	Count   int64               `json:"count"`
+}
+
+// ErrorCounts groups the errorEvents stored after the event with id afterID
+// whose transaction number is one of txNums by command and message, the
+// most frequent first (ties by command, then message). Errors without a
+// command (none today) have Command "".
+func (s *Store) ErrorCounts(ctx context.Context, afterID int64, txNums []int64) ([]ErrorCount, error) {
+	if len(txNums) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT coalesce(e.command, ''), coalesce(e.message, ''), count(*)
+FROM audit_events AS e
+JOIN (SELECT DISTINCT n FROM unnest($2::int8[]) AS wanted(n)) AS wanted ON e.tx_num = wanted.n
+WHERE e.id > $1 AND e.event_type = 'errorEvent'
+GROUP BY 1, 2
+ORDER BY 3 DESC, 1, 2`, afterID, txNums)
+	if err != nil {
+		return nil, fmt.Errorf("audit: counting errors: %w", err)
+	}
+	var out []ErrorCount
+	var ec ErrorCount
+	var command string
+	if _, err := pgx.ForEachRow(rows, []any{&command, &ec.Message, &ec.Count}, func() error {
+		ec.Command = trading.CommandName(command)
+		out = append(out, ec)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("audit: counting errors: %w", err)
+	}
+	return out, nil
+}
