@@ -41,12 +41,16 @@ func parse(name string, args []string, extra func(fs *flag.FlagSet)) (stack.Conf
 }
 
 func runDev(ctx context.Context, args []string) error {
-	cfg, _, err := parse("dev", args, nil)
+	var opts stack.DevOptions
+	cfg, _, err := parse("dev", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&opts.NoWorker, "no-worker", false, "run no worker in this process (run `daytrader worker` processes instead)")
+		fs.BoolVar(&opts.NoWeb, "no-web", false, "serve no web UI")
+	})
 	if err != nil {
 		return err
 	}
 	logger := cfg.Logger()
-	dev, err := stack.StartDev(ctx, cfg, stack.DevOptions{})
+	dev, err := stack.StartDev(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
