@@ -64,8 +64,14 @@ func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[stri
 		go func() {
 			q, hit, err := a.Quotes.Get(ctx, sym, req.User)
 			res := QuoteResult{Quote: q, LegacyHit: hit}
-			if err != nil {
+			switch {
+			case err != nil:
 				res.Err = err.Error()
+				quoteLookups.WithLabelValues("error").Inc()
+			case hit:
+				quoteLookups.WithLabelValues("legacy_hit").Inc()
+			default:
+				quoteLookups.WithLabelValues("cached").Inc()
 			}
 			answers <- answer{sym, res}
 		}()
@@ -84,8 +90,13 @@ func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) err
 	if len(events) == 0 {
 		return nil
 	}
+	start := time.Now()
 	if err := a.Audit.Write(ctx, a.Server, events); err != nil {
 		return fmt.Errorf("writing %d audit events: %w", len(events), err)
+	}
+	auditWriteSeconds.Observe(time.Since(start).Seconds())
+	for _, e := range events {
+		auditEventsWritten.WithLabelValues(string(e.Type)).Inc()
 	}
 	return nil
 }
