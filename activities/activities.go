@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/trading"
 	"go.temporal.io/sdk/temporal"
 )
@@ -90,6 +91,21 @@ func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) err
 	if len(events) == 0 {
 		return nil
 	}
+	// A record the schema cannot hold would be refused with the whole batch
+	// on every retry and stall the account for good; it is a bug upstream,
+	// so it is logged and counted, and the rest of the batch is stored.
+	valid := events[:0:0]
+	for _, e := range events {
+		if err := audit.Validate(e); err != nil {
+			auditEventsRejected.Inc()
+			if a.Logger != nil {
+				a.Logger.Error("audit record refused", "key", e.Key, "error", err)
+			}
+			continue
+		}
+		valid = append(valid, e)
+	}
+	events = valid
 	start := time.Now()
 	if err := a.Audit.Write(ctx, a.Server, events); err != nil {
 		return fmt.Errorf("writing %d audit events: %w", len(events), err)

@@ -15,6 +15,10 @@ var (
 		Name: "daytrader_quote_lookups_total",
 		Help: "Quote lookups by outcome: legacy_hit (billed), cached, error.",
 	}, []string{"outcome"})
+	auditEventsRejected = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "daytrader_audit_events_rejected_total",
+		Help: "Audit records the schema cannot hold, dropped and logged (a bug: should stay 0).",
+	})
 	auditWriteSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name:    "daytrader_audit_write_seconds",
 		Help:    "Time to write one batch of audit records.",

@@ -742,7 +742,10 @@ func (r *run) transaction(action string, funds decimal.Decimal) {
 // the error message says what was wrong with it.
 func (r *run) commandEvent(t EventType) Event {
 	c := r.cmd
-	ev := Event{Type: t, Time: r.env.Now, TxNum: c.TxNum, Command: c.Name, Filename: c.Filename}
+	ev := Event{Type: t, Time: r.env.Now, TxNum: c.TxNum, Command: c.Name}
+	if c.Name == DumpLog && ValidFilename(c.Filename) == nil {
+		ev.Filename = c.Filename
+	}
 	if ValidUser(c.User) {
 		ev.User = c.User
 	}

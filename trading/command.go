@@ -217,18 +217,21 @@ func (c Command) Validate() error {
 }
 
 // ValidFilename checks a DUMPLOG file name: a plain name inside the dump
-// directory. Workload files say `./testLOG`, so a leading "./" is accepted;
+// directory, made of letters, digits, '.', '_' and '-' and not starting with
+// a dot. Workload files say `./testLOG`, so a leading "./" is accepted;
 // anything that could leave the directory is refused.
 func ValidFilename(name string) error {
 	n := strings.TrimPrefix(name, "./")
 	if n == "" || len(n) > 255 {
 		return fmt.Errorf("dump file name %q must be 1 to 255 characters", name)
 	}
-	if n == "." || n == ".." || strings.ContainsAny(n, "/\\\x00") || strings.HasPrefix(n, ".") {
-		return fmt.Errorf("dump file name %q must be a plain file name inside the dump directory", name)
+	if !filenamePattern.MatchString(n) || strings.HasPrefix(n, ".") {
+		return fmt.Errorf("dump file name %q must be a plain file name inside the dump directory (letters, digits, '.', '_', '-')", name)
 	}
 	return nil
 }
+
+var filenamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // CleanFilename returns the dump file name without the "./" that workload
 // files put in front of it. Call it only on names that passed ValidFilename.

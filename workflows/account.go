@@ -322,6 +322,13 @@ func (r *accountRun) processBatch() error {
 			workflow.GetLogger(r.ctx).Warn("duplicate command ignored", "txNum", cmd.TxNum, "command", cmd.Name)
 			continue
 		}
+		if !cmd.Name.Known() || cmd.TxNum <= 0 {
+			// No audit record can describe it (logfile.xsd knows only the
+			// spec's commands and positive transaction numbers): refuse it
+			// here. Updates never get this far: their validator refuses it.
+			workflow.GetLogger(r.ctx).Warn("malformed command ignored", "txNum", cmd.TxNum, "command", cmd.Name)
+			continue
+		}
 		out := r.st.Account.Execute(cmd, env)
 		r.remember(cmd.TxNum)
 		r.st.Processed++
