@@ -746,9 +746,10 @@ func (r *run) commandEvent(t EventType) Event {
 	if c.Name == DumpLog && ValidFilename(c.Filename) == nil {
 		ev.Filename = c.Filename
 	}
-	if ValidUser(c.User) {
-		ev.User = c.User
-	}
+	// Records belong to the account they were applied to, even when the
+	// command named someone else (it then fails): another user's history
+	// never shows what was sent to this account.
+	ev.User = r.a.User
 	if ValidSymbol(c.Symbol) {
 		ev.Symbol = c.Symbol
 	}

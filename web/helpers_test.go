@@ -209,6 +209,13 @@ func (f *fakeAccounts) set(s trading.Summary) {
 	f.accounts[s.User] = &s
 }
 
+// update changes user's account in place.
+func (f *fakeAccounts) update(user string, change func(*trading.Summary)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f.accounts[user])
+}
+
 func (f *fakeAccounts) fail(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
