@@ -1,0 +1,351 @@
+package workloads
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/trading"
+)
+
+// Report is what a workload run did. Durations are in seconds, latencies in
+// milliseconds, so the JSON needs no unit conversions.
+type Report struct {
+	File        string `json:"file,omitempty"`
+	Users       int    `json:"users"`
+	Commands    int64  `json:"commands"` // user commands in the workload (the global lines are apart)
+	Sent        int64  `json:"sent"`
+	Batches     int64  `json:"batches"` // signals sent
+	BatchSize   int    `json:"batchSize"`
+	Concurrency int    `json:"concurrency"`
+	Processed   int64  `json:"processed"` // userCommand records the run stored
+
+	// SendSeconds runs from the first send until the last batch was
+	// recorded; WallSeconds until every command was processed and audited.
+	SendSeconds       float64 `json:"sendSeconds"`
+	WallSeconds       float64 `json:"wallSeconds"`
+	CommandsPerSecond float64 `json:"commandsPerSecond"` // Processed / WallSeconds
+
+	// LegacyQuoteHits counts the quoteServer records the run stored, one
+	// per (billed) request to the legacy quote server.
+	LegacyQuoteHits int64 `json:"legacyQuoteHits"`
+
+	// ByCommand has one row per command name in the workload, by name.
+	ByCommand []CommandStats `json:"byCommand"`
+	// All is every command together.
+	All CommandStats `json:"all"`
+
+	// Errors are the run's errorEvents grouped by command and message
+	// pattern (see MessagePattern), most frequent first.
+	Errors []ErrorGroup `json:"errors"`
+
+	ParseErrors []LineError  `json:"parseErrors"` // malformed lines left out
+	Skipped     []LineError  `json:"skipped"`     // well-formed lines that cannot be run (a command without a user)
+	Dumps       []DumpReport `json:"dumps"`       // the global DUMPLOGs, in file order
+}
+
+// CommandStats is one command name's share of the run.
+type CommandStats struct {
+	Command trading.CommandName `json:"command,omitempty"`
+	Count   int64               `json:"count"`  // commands sent
+	Errors  int64               `json:"errors"` // errorEvents of these commands
+	Latency Latency             `json:"latency"`
+}
+
+// Latency is the distribution of the time from a command's batch being
+// recorded by Temporal (Send returned) to the start of the workflow task
+// that processed it, which is the time its audit records carry. It is the
+// queueing delay of the system: the work done inside that task (the quote
+// fetches, the audit write) is not in it; the wall time covers that.
+type Latency struct {
+	Samples int     `json:"samples"` // commands with a userCommand record
+	P50Ms   float64 `json:"p50Ms"`
+	P95Ms   float64 `json:"p95Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+	MaxMs   float64 `json:"maxMs"`
+}
+
+// ErrorGroup counts the errorEvents of one command whose messages share a
+// pattern; Example is one of the messages as recorded.
+type ErrorGroup struct {
+	Command trading.CommandName `json:"command"`
+	Pattern string              `json:"pattern"`
+	Count   int64               `json:"count"`
+	Example string              `json:"example"`
+}
+
+// LineError is a workload line that was not run, and why.
+type LineError struct {
+	Line  int    `json:"line"`
+	Text  string `json:"text"`
+	Error string `json:"error"`
+}
+
+// DumpReport is one global DUMPLOG.
+type DumpReport struct {
+	Line       int     `json:"line"`
+	TxNum      int64   `json:"txNum"`
+	Filename   string  `json:"filename"`
+	Path       string  `json:"path,omitempty"`       // where the worker wrote it
+	Records    int64   `json:"records"`              // audit records in the file
+	Seconds    float64 `json:"seconds"`              // from the request to the file written
+	Error      string  `json:"error,omitempty"`      // the DUMPLOG failed
+	Valid      *bool   `json:"valid,omitempty"`      // xmllint's verdict; nil when not checked
+	Validation string  `json:"validation,omitempty"` // xmllint's output
+}
+
+// fillFromAudit reads what the run left in the audit history: latencies,
+// errors and legacy quote hits.
+func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, wl *Workload, sentAt map[string][]time.Time) error {
+	var txNums []int64
+	for _, u := range wl.Users {
+		for _, c := range wl.ByUser[u] {
+			txNums = append(txNums, c.TxNum)
+		}
+	}
+	times, err := a.UserCommandTimes(ctx, txNums)
+	if err != nil {
+		return err
+	}
+	byName := map[trading.CommandName]*CommandStats{}
+	latencies := map[trading.CommandName][]time.Duration{}
+	var all []time.Duration
+	for _, u := range wl.Users {
+		for i, c := range wl.ByUser[u] {
+			st := byName[c.Name]
+			if st == nil {
+				st = &CommandStats{Command: c.Name}
+				byName[c.Name] = st
+			}
+			st.Count++
+			at, ok := times[c.TxNum]
+			if !ok {
+				continue
+			}
+			// The audit time is workflow.Now of the task that ran the
+			// command: when the server started that task. Send returns
+			// only after the server has recorded the signal and its reply
+			// has come back, and a worker that was waiting may start the
+			// task before the reply arrives, so the difference can be a
+			// little below zero. That means "processed at once": 0.
+			lat := max(at.Sub(sentAt[u][i]), 0)
+			latencies[c.Name] = append(latencies[c.Name], lat)
+			all = append(all, lat)
+		}
+	}
+
+	groups, err := a.ErrorCounts(ctx, mark, txNums)
+	if err != nil {
+		return err
+	}
+	r.Errors = groupErrors(groups, wl.Users)
+	for _, g := range groups {
+		if st := byName[g.Command]; st != nil {
+			st.Errors += g.Count
+		}
+		r.All.Errors += g.Count
+	}
+
+	for name, st := range byName {
+		st.Latency = latencyOf(latencies[name])
+		r.ByCommand = append(r.ByCommand, *st)
+		r.All.Count += st.Count
+	}
+	slices.SortFunc(r.ByCommand, func(x, y CommandStats) int { return cmp.Compare(x.Command, y.Command) })
+	r.All.Latency = latencyOf(all)
+
+	counts, err := a.CountSince(ctx, mark)
+	if err != nil {
+		return err
+	}
+	r.LegacyQuoteHits = counts[trading.QuoteServerEvent]
+
+	// Empty lists rather than null in the JSON.
+	r.ByCommand, r.Errors = nonNil(r.ByCommand), nonNil(r.Errors)
+	r.ParseErrors, r.Skipped, r.Dumps = nonNil(r.ParseErrors), nonNil(r.Skipped), nonNil(r.Dumps)
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// latencyOf sorts ds and returns its percentiles (nearest rank).
+func latencyOf(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return Latency{
+		Samples: len(ds),
+		P50Ms:   ms(percentile(ds, 50)),
+		P95Ms:   ms(percentile(ds, 95)),
+		P99Ms:   ms(percentile(ds, 99)),
+		MaxMs:   ms(ds[len(ds)-1]),
+	}
+}
+
+// percentile is the nearest-rank p-th percentile of sorted, non-empty ds:
+// the smallest value with at least p % of the values at or below it.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+// groupErrors merges the exact messages of each command into patterns.
+func groupErrors(counts []audit.ErrorCount, users []string) []ErrorGroup {
+	userSet := make(map[string]bool, len(users))
+	for _, u := range users {
+		userSet[u] = true
+	}
+	type key struct {
+		cmd     trading.CommandName
+		pattern string
+	}
+	index := map[key]int{}
+	var groups []ErrorGroup
+	for _, c := range counts { // most frequent first, so Example is the most frequent message
+		k := key{c.Command, MessagePattern(c.Message, userSet)}
+		if i, ok := index[k]; ok {
+			groups[i].Count += c.Count
+			continue
+		}
+		index[k] = len(groups)
+		groups = append(groups, ErrorGroup{Command: c.Command, Pattern: k.pattern, Count: c.Count, Example: c.Message})
+	}
+	slices.SortStableFunc(groups, func(x, y ErrorGroup) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Command, y.Command), cmp.Compare(x.Pattern, y.Pattern))
+	})
+	return groups
+}
+
+var (
+	messageToken  = regexp.MustCompile(`\$?[A-Za-z0-9_]+(?:\.[0-9]+)?`) // words, with amounts whole
+	numberToken   = regexp.MustCompile(`^\$?[0-9]+(?:\.[0-9]+)?$`)
+	symbolToken   = regexp.MustCompile(`^[A-Z]{1,3}$`)
+	commandTokens = map[string]bool{"ADD": true, "BUY": true} // command names a message may quote
+)
+
+// MessagePattern turns an error message into its pattern so that messages
+// differing only in values count together: numbers become N ($N for
+// amounts), the given user ids USER, and stock symbols (1 to 3 capital
+// letters, but for the command names ADD and BUY) SYM. For example
+// "not enough cash to buy $12.50 of ABC: you have $3.00" becomes
+// "not enough cash to buy $N of SYM: you have $N".
+func MessagePattern(msg string, users map[string]bool) string {
+	return messageToken.ReplaceAllStringFunc(msg, func(tok string) string {
+		switch {
+		case numberToken.MatchString(tok):
+			if strings.HasPrefix(tok, "$") {
+				return "$N"
+			}
+			return "N"
+		case users[tok]:
+			return "USER"
+		case symbolToken.MatchString(tok) && !commandTokens[tok]:
+			return "SYM"
+		}
+		return tok
+	})
+}
+
+// maxErrorGroupsShown and maxLinesShown bound the text report; the JSON
+// has everything.
+const (
+	maxErrorGroupsShown = 25
+	maxLinesShown       = 20
+)
+
+// WriteText writes the report as a readable summary with tables.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	if r.File != "" {
+		fmt.Fprintf(&b, "workload   %s\n", r.File)
+	}
+	fmt.Fprintf(&b, "commands   %d of %d users, %d sent in %d batches (batch size %d, %d users at a time) in %.2f s\n",
+		r.Commands, r.Users, r.Sent, r.Batches, r.BatchSize, r.Concurrency, r.SendSeconds)
+	fmt.Fprintf(&b, "processed  %d in %.2f s: %.0f commands/s (first send to last command audited)\n",
+		r.Processed, r.WallSeconds, r.CommandsPerSecond)
+	fmt.Fprintf(&b, "errors     %d error events; %d malformed lines left out; %d lines skipped\n",
+		r.All.Errors, len(r.ParseErrors), len(r.Skipped))
+	fmt.Fprintf(&b, "quotes     %d legacy quote server hits\n", r.LegacyQuoteHits)
+	for _, d := range r.Dumps {
+		fmt.Fprintf(&b, "DUMPLOG    line %d [%d] %s: ", d.Line, d.TxNum, d.Filename)
+		switch {
+		case d.Error != "":
+			fmt.Fprintf(&b, "FAILED after %.2f s: %s\n", d.Seconds, d.Error)
+		default:
+			fmt.Fprintf(&b, "%d records in %s, written in %.2f s", d.Records, d.Path, d.Seconds)
+			switch {
+			case d.Valid == nil:
+				b.WriteString("\n")
+			case *d.Valid:
+				b.WriteString("; valid (xmllint)\n")
+			default:
+				fmt.Fprintf(&b, "; NOT VALID:\n%s\n", indent(d.Validation))
+			}
+		}
+	}
+
+	b.WriteString("\nlatency: from the batch recorded by Temporal to the workflow task that ran it, in ms\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "command\tcount\terrors\tp50\tp95\tp99\tmax\t")
+	row := func(name string, s CommandStats) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", name, s.Count, s.Errors,
+			s.Latency.P50Ms, s.Latency.P95Ms, s.Latency.P99Ms, s.Latency.MaxMs)
+	}
+	for _, s := range r.ByCommand {
+		row(string(s.Command), s)
+	}
+	row("all", r.All)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	if len(r.Errors) > 0 {
+		b.WriteString("\nerrors by command and message (N: a number, SYM: a symbol, USER: a user id)\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for i, g := range r.Errors {
+			if i == maxErrorGroupsShown {
+				fmt.Fprintf(tw, "\t\t... and %d more patterns (--json lists them all)\n", len(r.Errors)-i)
+				break
+			}
+			fmt.Fprintf(tw, "%7d\t%s\t%s\n", g.Count, g.Command, g.Pattern)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	writeLines(&b, "malformed lines (left out)", r.ParseErrors)
+	writeLines(&b, "skipped lines", r.Skipped)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeLines(b *strings.Builder, title string, lines []LineError) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s\n", title)
+	for i, l := range lines {
+		if i == maxLinesShown {
+			fmt.Fprintf(b, "  ... and %d more\n", len(lines)-i)
+			break
+		}
+		fmt.Fprintf(b, "  line %d: %s: %q\n", l.Line, l.Error, l.Text)
+	}
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

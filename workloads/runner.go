@@ -1,0 +1,424 @@
+package workloads
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/trading"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Sender delivers commands to the accounts (workflows.Accounts implements it).
+type Sender interface {
+	// Send delivers an ordered batch of one user's commands; once it
+	// returns nil the batch is durably recorded and will be processed.
+	Send(ctx context.Context, user string, cmds []trading.Command) error
+	// RunGlobalDumpLog runs the administrator's system-wide DUMPLOG and
+	// waits for the file.
+	RunGlobalDumpLog(ctx context.Context, txNum int64, filename string) (activities.DumpResult, error)
+}
+
+// AuditReader is what a run reads from the audit history (audit.Store
+// implements it).
+type AuditReader interface {
+	LastEventID(ctx context.Context) (int64, error)
+	CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error)
+	UserCommandTimes(ctx context.Context, txNums []int64) (map[int64]time.Time, error)
+	ErrorCounts(ctx context.Context, afterID int64, txNums []int64) ([]audit.ErrorCount, error)
+}
+
+// RunOptions tune Run. Zero values mean the defaults.
+type RunOptions struct {
+	// BatchSize is how many of one user's commands go in one signal
+	// (default 200). Embedded Temporal takes a few hundred signals a
+	// second, so batching is what makes thousands of commands a second.
+	BatchSize int
+	// Concurrency is how many users are sent at the same time (default 64).
+	Concurrency int
+	// StallTimeout fails the run when no command was processed for this
+	// long (default 2 minutes).
+	StallTimeout time.Duration
+	// PollInterval is how often the audit history is counted (default
+	// 500 ms). Each poll counts the run's events, so it costs a scan of
+	// them: polling faster measures the end a little closer and costs more.
+	PollInterval time.Duration
+
+	// Progress receives progress output; nil means none.
+	Progress io.Writer
+	// ProgressBar draws a bar on Progress (a terminal); otherwise a line is
+	// written every ProgressEvery (default 5 s).
+	ProgressBar   bool
+	ProgressEvery time.Duration
+
+	// File names the workload in the report.
+	File string
+	// ParseErrors are the malformed lines the workload was parsed without
+	// (ParseFile in lenient mode); the report lists them.
+	ParseErrors []*ParseError
+	// ValidateXSD, when set, is the logfile.xsd that each global DUMPLOG
+	// file is checked against with `xmllint --noout --schema`.
+	ValidateXSD string
+}
+
+func (o RunOptions) withDefaults() RunOptions {
+	o.BatchSize = cmp.Or(o.BatchSize, 200)
+	o.Concurrency = cmp.Or(o.Concurrency, 64)
+	o.StallTimeout = cmp.Or(o.StallTimeout, 2*time.Minute)
+	o.PollInterval = cmp.Or(o.PollInterval, 500*time.Millisecond)
+	o.ProgressEvery = cmp.Or(o.ProgressEvery, 5*time.Second)
+	return o
+}
+
+// Run sends the workload and reports on it:
+//
+//   - Each user's commands are sent in file order, in batches of BatchSize
+//     (one signal each, the next batch only once the previous one is
+//     recorded); Concurrency users are sent at the same time.
+//   - Progress is read from the audit history: a command is processed once
+//     its userCommand record is stored, and every record of a command is
+//     stored in the same statement, so it is then fully audited. Run counts
+//     the userCommand records stored after the newest record it found when
+//     it started, which assumes nothing else issues commands on the same
+//     stack meanwhile (another client's commands would count as this run's).
+//   - When every command is processed, the global lines run in file order
+//     after all of them (the course files end with one: DUMPLOG,./testLOG).
+//
+// Run fails when a transaction number is used twice in the workload (the
+// accounts would ignore the second one as a duplicate, and the report
+// matches records to commands by number), when a Send fails, and when no
+// command is processed for StallTimeout.
+func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOptions) (*Report, error) {
+	opts = opts.withDefaults()
+	if opts.BatchSize < 1 || opts.Concurrency < 1 {
+		return nil, fmt.Errorf("batch size (%d) and concurrency (%d) must be at least 1", opts.BatchSize, opts.Concurrency)
+	}
+	if err := checkTxNums(wl); err != nil {
+		return nil, err
+	}
+	total := int64(0)
+	for _, u := range wl.Users {
+		total += int64(len(wl.ByUser[u]))
+	}
+
+	mark, err := a.LastEventID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	sender := newBatchSender(wl, s, opts)
+	sendDone := make(chan error, 1)
+	go func() { sendDone <- sender.sendAll(sendCtx) }()
+
+	progress := newProgressView(opts, total)
+	doneAt, processed, err := waitProcessed(ctx, a, mark, total, sender, sendDone, progress, opts)
+	progress.finish(err == nil)
+	if err != nil {
+		return nil, err
+	}
+
+	rep := &Report{
+		File: opts.File, Users: len(wl.Users), Commands: total, Sent: sender.sent.Load(),
+		Batches: sender.batches.Load(), Processed: processed,
+		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency,
+		SendSeconds: sender.lastSent().Sub(start).Seconds(),
+		WallSeconds: doneAt.Sub(start).Seconds(),
+	}
+	if rep.WallSeconds > 0 {
+		rep.CommandsPerSecond = float64(processed) / rep.WallSeconds
+	}
+	for _, pe := range opts.ParseErrors {
+		rep.ParseErrors = append(rep.ParseErrors, LineError{Line: pe.LineNo, Text: pe.Text, Error: pe.Err.Error()})
+	}
+
+	for _, g := range wl.Global {
+		if g.Cmd.Name != trading.DumpLog {
+			// A command without a user id cannot reach any account.
+			rep.Skipped = append(rep.Skipped, LineError{Line: g.LineNo, Text: g.Cmd.String(),
+				Error: fmt.Sprintf("%s needs a user id; only DUMPLOG runs without one", g.Cmd.Name)})
+			continue
+		}
+		rep.Dumps = append(rep.Dumps, runGlobalDump(ctx, s, g, opts.ValidateXSD))
+	}
+
+	if err := rep.fillFromAudit(ctx, a, mark, wl, sender.sentAt); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// checkTxNums refuses a workload that uses a transaction number twice.
+func checkTxNums(wl *Workload) error {
+	firstLine := make(map[int64]int, len(wl.Lines))
+	var dups []string
+	for _, l := range wl.Lines {
+		if prev, seen := firstLine[l.Cmd.TxNum]; seen {
+			dups = append(dups, fmt.Sprintf("line %d: transaction number %d is already used on line %d", l.LineNo, l.Cmd.TxNum, prev))
+			continue
+		}
+		firstLine[l.Cmd.TxNum] = l.LineNo
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	const shown = 5
+	msg := strings.Join(dups[:min(shown, len(dups))], "; ")
+	if len(dups) > shown {
+		msg += fmt.Sprintf("; and %d more", len(dups)-shown)
+	}
+	return fmt.Errorf("every transaction number must be unique (an account ignores a number it has seen): %s", msg)
+}
+
+// batchSender sends every user's commands and remembers when each command
+// was sent.
+type batchSender struct {
+	wl   *Workload
+	s    Sender
+	opts RunOptions
+	// sentAt[user][i] is when the batch holding the user's i-th command was
+	// recorded (its Send returned). Each slice is written by one goroutine
+	// and read after sendAll returns.
+	sentAt  map[string][]time.Time
+	sent    atomic.Int64
+	batches atomic.Int64
+	last    atomic.Int64 // UnixNano of the last Send that returned
+}
+
+func newBatchSender(wl *Workload, s Sender, opts RunOptions) *batchSender {
+	b := &batchSender{wl: wl, s: s, opts: opts, sentAt: make(map[string][]time.Time, len(wl.Users))}
+	for _, u := range wl.Users {
+		b.sentAt[u] = make([]time.Time, len(wl.ByUser[u]))
+	}
+	return b
+}
+
+func (b *batchSender) lastSent() time.Time { return time.Unix(0, b.last.Load()) }
+
+// sendAll sends users on Concurrency goroutines and returns the first error,
+// after which it stops sending.
+func (b *batchSender) sendAll(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	users := make(chan string)
+	var wg sync.WaitGroup
+	for range min(b.opts.Concurrency, max(1, len(b.wl.Users))) {
+		wg.Go(func() {
+			for u := range users {
+				if err := b.sendUser(ctx, u); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		})
+	}
+feed:
+	for _, u := range b.wl.Users {
+		select {
+		case users <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(users)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (b *batchSender) sendUser(ctx context.Context, user string) error {
+	cmds := b.wl.ByUser[user]
+	times := b.sentAt[user]
+	for i := 0; i < len(cmds); i += b.opts.BatchSize {
+		end := min(i+b.opts.BatchSize, len(cmds))
+		if err := b.s.Send(ctx, user, cmds[i:end]); err != nil {
+			return fmt.Errorf("sending commands %d to %d of user %s (transactions %d to %d): %w",
+				i+1, end, user, cmds[i].TxNum, cmds[end-1].TxNum, err)
+		}
+		now := time.Now()
+		for j := i; j < end; j++ {
+			times[j] = now
+		}
+		b.sent.Add(int64(end - i))
+		b.batches.Add(1)
+		b.last.Store(now.UnixNano())
+	}
+	return nil
+}
+
+// waitProcessed polls the audit history until total commands are processed
+// and every batch is sent. It returns when the last count was taken (the
+// count sees what was committed when its query began, so that moment bounds
+// the end from above, within one PollInterval) and how many were counted.
+func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender *batchSender,
+	sendDone <-chan error, progress *progressView, opts RunOptions) (time.Time, int64, error) {
+	sendFinished := false
+	var processed int64
+	lastChange := time.Now()
+	ticker := time.NewTicker(opts.PollInterval)
+	defer ticker.Stop()
+	for {
+		polledAt := time.Now()
+		counts, err := a.CountSince(ctx, mark)
+		if err != nil {
+			if ctx.Err() != nil {
+				return time.Time{}, 0, fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
+			}
+			return time.Time{}, 0, err
+		}
+		if n := counts[trading.UserCommandEvent]; n != processed {
+			processed, lastChange = n, polledAt
+		}
+		progress.update(sender.sent.Load(), processed)
+		if sendFinished && processed >= total {
+			return polledAt, processed, nil
+		}
+		if stalled := time.Since(lastChange); stalled >= opts.StallTimeout {
+			return time.Time{}, 0, stallError(stalled, processed, total, sender.sent.Load())
+		}
+		select {
+		case err := <-sendDone:
+			if err != nil {
+				return time.Time{}, 0, fmt.Errorf("%w (%d of %d commands sent, %d processed)", err, sender.sent.Load(), total, processed)
+			}
+			sendFinished = true
+			sendDone = nil // a nil channel never fires again
+		case <-ticker.C:
+		case <-ctx.Done():
+			return time.Time{}, 0, fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
+		}
+	}
+}
+
+func stallError(stalled time.Duration, processed, total, sent int64) error {
+	return fmt.Errorf("no command was processed for %s: %d of %d commands are missing (%d sent, %d processed). "+
+		"Is a worker running on the stack's task queue? If this workload, or another with the same users and "+
+		"transaction numbers, already ran on this stack, the accounts ignore its commands as duplicate transaction "+
+		"numbers: run it on a fresh stack (`daytrader workload run --embedded`)",
+		stalled.Round(time.Second), total-processed, total, sent, processed)
+}
+
+// runGlobalDump runs one global DUMPLOG line, timed, and validates the file.
+func runGlobalDump(ctx context.Context, s Sender, g Line, xsd string) DumpReport {
+	d := DumpReport{Line: g.LineNo, TxNum: g.Cmd.TxNum, Filename: g.Cmd.Filename}
+	began := time.Now()
+	res, err := s.RunGlobalDumpLog(ctx, g.Cmd.TxNum, g.Cmd.Filename)
+	d.Seconds = time.Since(began).Seconds()
+	if err != nil {
+		d.Error = err.Error()
+		return d
+	}
+	d.Path, d.Records = res.Path, res.Events
+	if xsd != "" {
+		valid, msg := validateXML(ctx, xsd, d.Path)
+		d.Valid, d.Validation = &valid, msg
+	}
+	return d
+}
+
+// maxValidationLines caps how much of xmllint's output a report keeps: an
+// invalid dump can have an error per record.
+const maxValidationLines = 10
+
+// validateXML checks the file at path against the schema with xmllint.
+func validateXML(ctx context.Context, xsd, path string) (valid bool, message string) {
+	if _, err := os.Stat(path); err != nil {
+		return false, fmt.Sprintf("cannot validate: the dump is not readable here (%v); was it written by a worker on another machine?", err)
+	}
+	out, err := exec.CommandContext(ctx, "xmllint", "--noout", "--schema", xsd, path).CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) > maxValidationLines {
+		lines = append(lines[:maxValidationLines], fmt.Sprintf("... and %d more lines", len(lines)-maxValidationLines))
+	}
+	text := strings.Join(lines, "\n")
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return true, text
+	case errors.As(err, &exitErr):
+		return false, text
+	default:
+		return false, fmt.Sprintf("cannot run xmllint: %v", err)
+	}
+}
+
+// progressView shows sent and processed commands: a bar on a terminal, or
+// a line every ProgressEvery otherwise.
+type progressView struct {
+	w     io.Writer
+	total int64
+	bar   *progressbar.ProgressBar
+	every time.Duration
+
+	lastLine      time.Time
+	lastProcessed int64
+	lastSent      int64
+}
+
+func newProgressView(opts RunOptions, total int64) *progressView {
+	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now()}
+	if v.w == nil || total == 0 {
+		v.w = nil
+		return v
+	}
+	if opts.ProgressBar {
+		v.bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(v.w),
+			progressbar.OptionSetDescription("sent 0"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("cmd"),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+	}
+	return v
+}
+
+func (v *progressView) update(sent, processed int64) {
+	if v.w == nil {
+		return
+	}
+	if v.bar != nil {
+		v.bar.Describe(fmt.Sprintf("sent %d, processed", sent))
+		_ = v.bar.Set64(min(processed, v.total))
+		return
+	}
+	now := time.Now()
+	if now.Sub(v.lastLine) < v.every && processed < v.total {
+		return
+	}
+	if processed == v.lastProcessed && sent == v.lastSent && processed < v.total {
+		return
+	}
+	rate := float64(processed-v.lastProcessed) / now.Sub(v.lastLine).Seconds()
+	fmt.Fprintf(v.w, "workload: sent %d/%d, processed %d/%d (%.0f commands/s)\n", sent, v.total, processed, v.total, rate)
+	v.lastLine, v.lastProcessed, v.lastSent = now, processed, sent
+}
+
+func (v *progressView) finish(completed bool) {
+	if v.bar == nil {
+		return
+	}
+	if completed {
+		_ = v.bar.Finish() // draws the full bar, which the throttle may have skipped
+	} else {
+		_ = v.bar.Exit()
+	}
+	fmt.Fprintln(v.w)
+}

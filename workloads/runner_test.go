@@ -1,0 +1,426 @@
+package workloads
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/internal/testenv"
+	"github.com/daytradinginc/daytrader/trading"
+	"github.com/daytradinginc/daytrader/workflows"
+)
+
+// sharedDir is ../shared beside the repository (workload files, logfile.xsd).
+func sharedDir(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared")
+	if _, err := os.Stat(filepath.Join(dir, "spec", "logfile.xsd")); err != nil {
+		t.Fatalf("../shared is not beside the repository: %v", err)
+	}
+	return dir
+}
+
+// startStack brings the whole stack up in the test process: embedded
+// Temporal on free ports, a fresh database, the quote emulator without its
+// legacy latency, and a worker.
+func startStack(t *testing.T) *stack.Dev {
+	cfg := stack.FromEnv()
+	cfg.TemporalAddress = ""
+	cfg.EmbeddedFrontend = "127.0.0.1:0"
+	cfg.TemporalUIAddr = ""
+	cfg.QuoteServerAddr = "127.0.0.1:0"
+	cfg.QuoteLatency = "none"
+	cfg.QuotePrices = ""
+	cfg.DataDir = t.TempDir()
+	cfg.DumpDir = ""
+	cfg.DatabaseURL = testenv.DatabaseURL(t)
+	cfg.LogLevel = "error" // re-sent commands make the workflows warn once each
+	cfg.ServerName = "workloads-test"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dev, err := stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: true})
+	if err != nil {
+		t.Fatalf("starting the stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := dev.Close(); err != nil {
+			t.Logf("stopping the stack: %v", err)
+		}
+	})
+	return dev
+}
+
+// TestRunAgainstTheStack runs workloads through one real stack (starting
+// it is the slow part, so the cases share it and run in order).
+func TestRunAgainstTheStack(t *testing.T) {
+	shared := sharedDir(t)
+	xsd := filepath.Join(shared, "spec", "logfile.xsd")
+	dev := startStack(t)
+	accounts := workflows.NewAccounts(dev.Client)
+	accounts.TaskQueue = dev.Config.TaskQueue
+	store := audit.NewStore(dev.DB)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	run := func(t *testing.T, wl *Workload, opts RunOptions) *Report {
+		t.Helper()
+		mark, err := store.LastEventID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.ValidateXSD = xsd
+		opts.PollInterval = 100 * time.Millisecond
+		var progress bytes.Buffer
+		opts.Progress = &progress
+		opts.ProgressEvery = time.Millisecond
+		rep, err := Run(ctx, wl, accounts, store, opts)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		checkReport(t, dev, store, mark, wl, rep, opts.BatchSize)
+		if !strings.Contains(progress.String(), fmt.Sprintf("processed %d/%d", rep.Commands, rep.Commands)) {
+			t.Errorf("the progress lines never show every command processed:\n%s", progress.String())
+		}
+		return rep
+	}
+
+	var oneUser *Workload
+	t.Run("1userWorkLoad", func(t *testing.T) {
+		wl, perrs, err := ParseFile(filepath.Join(shared, "workloads", "1userWorkLoad"), true)
+		if err != nil || len(perrs) != 0 {
+			t.Fatalf("parsing: %v %v", err, perrs)
+		}
+		oneUser = wl
+		rep := run(t, wl, RunOptions{BatchSize: 7, Concurrency: 4})
+		if rep.Batches != 15 { // 99 commands, 7 a batch
+			t.Errorf("batches = %d, want 15", rep.Batches)
+		}
+		if rep.LegacyQuoteHits == 0 {
+			t.Error("no legacy quote hits, yet the file QUOTEs, BUYs and SELLs")
+		}
+
+		var text bytes.Buffer
+		if err := rep.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"processed  99 in", "; valid (xmllint)", "COMMIT_BUY", "all", "legacy quote server hits"} {
+			if !strings.Contains(text.String(), want) {
+				t.Errorf("the text report lacks %q:\n%s", want, text.String())
+			}
+		}
+		var back Report
+		raw, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Processed != 99 || len(back.ByCommand) != len(rep.ByCommand) || back.Dumps[0].Valid == nil || !*back.Dumps[0].Valid {
+			t.Errorf("the JSON report does not round-trip: %s", raw)
+		}
+	})
+
+	t.Run("generated", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "generated")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 401 lines: the DUMPLOG's transaction number is not the 1-user file's.
+		if err := Generate(f, GenOptions{Users: 6, Lines: 401, Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		wl, perrs, err := ParseFile(path, true)
+		if err != nil || len(perrs) != 0 {
+			t.Fatalf("parsing: %v %v", err, perrs)
+		}
+		rep := run(t, wl, RunOptions{BatchSize: 25, Concurrency: 3})
+		if rep.Users != 6 || rep.Commands != 400 {
+			t.Errorf("report of %d users and %d commands, want 6 and 400", rep.Users, rep.Commands)
+		}
+		if rep.All.Errors == 0 || len(rep.Errors) == 0 {
+			t.Error("a generated workload draws commands independently, so some must fail; the report has no errors")
+		}
+	})
+
+	t.Run("rerun is refused", func(t *testing.T) {
+		if oneUser == nil {
+			t.Skip("the 1userWorkLoad case did not run")
+		}
+		// The account has seen these transaction numbers: it ignores them,
+		// so nothing is processed and the run must say why instead of hanging.
+		_, err := Run(ctx, oneUser, accounts, store, RunOptions{StallTimeout: 2 * time.Second, PollInterval: 100 * time.Millisecond})
+		if err == nil {
+			t.Fatal("a second run of the same file on the same stack succeeded")
+		}
+		for _, want := range []string{"99 of 99 commands are missing", "duplicate transaction numbers"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	})
+}
+
+// checkReport compares a report with what the audit history holds.
+func checkReport(t *testing.T, dev *stack.Dev, store *audit.Store, mark int64, wl *Workload, rep *Report, batchSize int) {
+	t.Helper()
+	ctx := context.Background()
+	var total int64
+	for _, u := range wl.Users {
+		total += int64(len(wl.ByUser[u]))
+	}
+	if rep.Commands != total || rep.Sent != total || rep.Processed != total {
+		t.Errorf("commands %d, sent %d, processed %d; want %d each", rep.Commands, rep.Sent, rep.Processed, total)
+	}
+	if rep.Users != len(wl.Users) || rep.BatchSize != batchSize {
+		t.Errorf("report of %d users, batch %d; want %d, %d", rep.Users, rep.BatchSize, len(wl.Users), batchSize)
+	}
+	if rep.WallSeconds <= 0 || rep.CommandsPerSecond <= 0 || rep.SendSeconds > rep.WallSeconds {
+		t.Errorf("wall %.3f s, send %.3f s, %.1f commands/s", rep.WallSeconds, rep.SendSeconds, rep.CommandsPerSecond)
+	}
+
+	// Every command was processed exactly once, each user's in file order,
+	// and the global DUMPLOG recorded itself.
+	counts, err := store.CountSince(ctx, mark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts[trading.UserCommandEvent]; got != total+1 {
+		t.Errorf("%d userCommand records, want %d (one per command + the global DUMPLOG)", got, total+1)
+	}
+	for _, u := range wl.Users {
+		rows, err := dev.DB.Query(ctx, `SELECT tx_num FROM audit_events
+WHERE id > $1 AND event_type = 'userCommand' AND username = $2 ORDER BY id`, mark, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for rows.Next() {
+			var tx int64
+			if err := rows.Scan(&tx); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, tx)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		for _, c := range wl.ByUser[u] {
+			want = append(want, c.TxNum)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("user %s: userCommand records for transactions %v, want once each in file order %v", u, got, want)
+		}
+	}
+
+	// The global DUMPLOG holds the whole history and is valid.
+	if len(rep.Dumps) != 1 {
+		t.Fatalf("%d DUMPLOG reports, want 1", len(rep.Dumps))
+	}
+	d := rep.Dumps[0]
+	if d.Error != "" || d.Valid == nil || !*d.Valid {
+		t.Fatalf("DUMPLOG: error %q, valid %v: %s", d.Error, d.Valid, d.Validation)
+	}
+	// Trigger executions may add records after the dump, but every
+	// userCommand record (the DUMPLOG's own included) came before it.
+	all, err := store.CountSince(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored int64
+	for _, n := range all {
+		stored += n
+	}
+	if d.Records > stored || d.Records < all[trading.UserCommandEvent] {
+		t.Errorf("the dump holds %d records; the history has %d, of them %d userCommand", d.Records, stored, all[trading.UserCommandEvent])
+	}
+	xml, err := os.ReadFile(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int64(bytes.Count(xml, []byte("<userCommand>"))); n != all[trading.UserCommandEvent] {
+		t.Errorf("the dump has %d userCommand records, the history %d", n, all[trading.UserCommandEvent])
+	}
+	if fi, err := os.Stat(d.Path); err != nil || fi.Size() == 0 {
+		t.Errorf("the dump file %s: %v", d.Path, err)
+	}
+	if g := wl.Global[0].Cmd; d.TxNum != g.TxNum || d.Filename != g.Filename {
+		t.Errorf("dumped [%d] %s, the file says [%d] %s", d.TxNum, d.Filename, g.TxNum, g.Filename)
+	}
+
+	// Counts, errors and latencies per command type.
+	if rep.LegacyQuoteHits != counts[trading.QuoteServerEvent] {
+		t.Errorf("legacy quote hits %d, the history has %d quoteServer records", rep.LegacyQuoteHits, counts[trading.QuoteServerEvent])
+	}
+	if rep.All.Errors != counts[trading.ErrorEvent] {
+		t.Errorf("%d errors reported, the history has %d errorEvents", rep.All.Errors, counts[trading.ErrorEvent])
+	}
+	var grouped int64
+	for _, g := range rep.Errors {
+		grouped += g.Count
+		if g.Example == "" || g.Pattern == "" {
+			t.Errorf("error group without a message: %+v", g)
+		}
+	}
+	if grouped != rep.All.Errors {
+		t.Errorf("error groups add up to %d, want %d", grouped, rep.All.Errors)
+	}
+	perName := map[trading.CommandName]int64{}
+	for _, u := range wl.Users {
+		for _, c := range wl.ByUser[u] {
+			perName[c.Name]++
+		}
+	}
+	if len(rep.ByCommand) != len(perName) {
+		t.Errorf("%d command rows, the workload has %d command names", len(rep.ByCommand), len(perName))
+	}
+	var sumErrors int64
+	for _, s := range rep.ByCommand {
+		sumErrors += s.Errors
+		l := s.Latency
+		if s.Count != perName[s.Command] || int64(l.Samples) != s.Count {
+			t.Errorf("%s: count %d, latency samples %d; the workload has %d", s.Command, s.Count, l.Samples, perName[s.Command])
+		}
+		if l.P50Ms < 0 || l.P50Ms > l.P95Ms || l.P95Ms > l.P99Ms || l.P99Ms > l.MaxMs {
+			t.Errorf("%s: percentiles out of order: %+v", s.Command, l)
+		}
+	}
+	if sumErrors != rep.All.Errors || rep.All.Count != total || int64(rep.All.Latency.Samples) != total {
+		t.Errorf("the all row %+v does not add up (errors by command %d, commands %d)", rep.All, sumErrors, total)
+	}
+}
+
+// fakeAccounts records what Run sends; it fails the send of failUser.
+type fakeAccounts struct {
+	mu       sync.Mutex
+	batches  map[string][][]trading.Command
+	failUser string
+}
+
+func (f *fakeAccounts) Send(ctx context.Context, user string, cmds []trading.Command) error {
+	if user == f.failUser {
+		return errors.New("frontend unavailable")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.batches == nil {
+		f.batches = map[string][][]trading.Command{}
+	}
+	f.batches[user] = append(f.batches[user], slices.Clone(cmds))
+	return nil
+}
+
+func (f *fakeAccounts) RunGlobalDumpLog(ctx context.Context, txNum int64, filename string) (activities.DumpResult, error) {
+	return activities.DumpResult{}, errors.New("not expected")
+}
+
+// idleAudit is a history in which nothing ever happens.
+type idleAudit struct{}
+
+func (idleAudit) LastEventID(context.Context) (int64, error) { return 0, nil }
+func (idleAudit) CountSince(context.Context, int64) (map[trading.EventType]int64, error) {
+	return map[trading.EventType]int64{}, nil
+}
+func (idleAudit) UserCommandTimes(context.Context, []int64) (map[int64]time.Time, error) {
+	return nil, nil
+}
+func (idleAudit) ErrorCounts(context.Context, int64, []int64) ([]audit.ErrorCount, error) {
+	return nil, nil
+}
+
+func parseString(t *testing.T, text string) *Workload {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "workload")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wl, perrs, err := ParseFile(path, true)
+	if err != nil || len(perrs) > 0 {
+		t.Fatalf("parsing: %v %v", err, perrs)
+	}
+	return wl
+}
+
+func TestRunRefusesBadInputBeforeSending(t *testing.T) {
+	ctx := context.Background()
+	t.Run("duplicate transaction numbers", func(t *testing.T) {
+		wl := parseString(t, "[1] ADD,alice,100\n[2] ADD,bob,100\n[1] QUOTE,bob,ABC\n[3] DUMPLOG,./log\n")
+		sender := &fakeAccounts{}
+		_, err := Run(ctx, wl, sender, idleAudit{}, RunOptions{})
+		if err == nil || !strings.Contains(err.Error(), "line 3: transaction number 1 is already used on line 1") {
+			t.Errorf("Run = %v, want the duplicate named", err)
+		}
+		if len(sender.batches) != 0 {
+			t.Errorf("commands were sent: %v", sender.batches)
+		}
+	})
+	t.Run("a failed send", func(t *testing.T) {
+		wl := parseString(t, "[1] ADD,alice,100\n[2] ADD,bob,100\n[3] QUOTE,bob,ABC\n[4] DUMPLOG,./log\n")
+		_, err := Run(ctx, wl, &fakeAccounts{failUser: "bob"}, idleAudit{}, RunOptions{PollInterval: 10 * time.Millisecond})
+		if err == nil || !strings.Contains(err.Error(), "user bob (transactions 2 to 3): frontend unavailable") {
+			t.Errorf("Run = %v, want the failed send named", err)
+		}
+	})
+}
+
+func TestMessagePattern(t *testing.T) {
+	users := map[string]bool{"oY01WVirLr": true}
+	for msg, want := range map[string]string{
+		"not enough cash to buy $12.50 of ABC: you have $3.00":        "not enough cash to buy $N of SYM: you have $N",
+		"no pending buy to commit (a BUY is valid for 60 s)":          "no pending buy to commit (a BUY is valid for N s)",
+		"account oY01WVirLr does not exist yet: ADD money to open it": "account USER does not exist yet: ADD money to open it",
+		"selling $5 of S at $1.25 needs 4 shares: you hold 0":         "selling $N of SYM at $N needs N shares: you hold N",
+		"no sell order for QQ to cancel":                              "no sell order for SYM to cancel",
+		"unknown command \"FOO_BAR\"":                                 "unknown command \"FOO_BAR\"",
+	} {
+		if got := MessagePattern(msg, users); got != want {
+			t.Errorf("MessagePattern(%q) = %q, want %q", msg, got, want)
+		}
+	}
+	groups := groupErrors([]audit.ErrorCount{
+		{Command: trading.Buy, Message: "not enough cash to buy $1.00 of A: you have $0.50", Count: 5},
+		{Command: trading.Sell, Message: "you hold no free shares of B to sell", Count: 4},
+		{Command: trading.Buy, Message: "not enough cash to buy $9.00 of B: you have $1.00", Count: 3},
+	}, nil)
+	want := []ErrorGroup{
+		{Command: trading.Buy, Pattern: "not enough cash to buy $N of SYM: you have $N", Count: 8,
+			Example: "not enough cash to buy $1.00 of A: you have $0.50"},
+		{Command: trading.Sell, Pattern: "you hold no free shares of SYM to sell", Count: 4, Example: "you hold no free shares of B to sell"},
+	}
+	if !slices.Equal(groups, want) {
+		t.Errorf("groupErrors = %+v\nwant %+v", groups, want)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- { // latencyOf sorts
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	l := latencyOf(ds)
+	if l.Samples != 100 || l.P50Ms != 50 || l.P95Ms != 95 || l.P99Ms != 99 || l.MaxMs != 100 {
+		t.Errorf("latencyOf(1..100 ms) = %+v", l)
+	}
+	if one := latencyOf([]time.Duration{7 * time.Millisecond}); one.P50Ms != 7 || one.P99Ms != 7 {
+		t.Errorf("latencyOf(7 ms) = %+v", one)
+	}
+	if none := latencyOf(nil); none != (Latency{}) {
+		t.Errorf("latencyOf(nothing) = %+v", none)
+	}
+}
