@@ -513,3 +513,27 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+func TestReplacedTriggerPriceReachesItsWatcher(t *testing.T) {
+	h := newHarness(t, testOptions)
+	h.quotes.set("ABC", "20.00")
+	h.at(time.Second,
+		h.cmd(trading.Add, "1000.00"),
+		h.cmd(trading.SetBuyAmount, "ABC", "100.00"),
+		h.cmd(trading.SetBuyTrigger, "ABC", "10.00"),
+	)
+	// The watcher runs by now; the trader raises the trigger.
+	h.at(12*time.Second, h.cmd(trading.SetBuyTrigger, "ABC", "15.00"))
+	h.check(15*time.Second, func() { h.quotes.set("ABC", "14.00") }) // below 15, above 10
+	h.check(50*time.Second, func() {
+		s := h.summary()
+		// floor(100 / 14) = 7 shares, 2.00 back to cash.
+		if len(s.Holdings) != 1 || s.Holdings[0].Shares != 7 || !s.Cash.Equal(money("902")) {
+			t.Errorf("after the raised trigger: %+v cash %s, want 7 ABC and 902", s.Holdings, s.Cash)
+		}
+	})
+	h.run(60*time.Second, workflows.AccountInput{User: "alice"})
+	if got := h.audit.count(trading.SystemEvent); got != 1 {
+		t.Errorf("systemEvents = %d, want 1", got)
+	}
+}
