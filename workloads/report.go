@@ -48,7 +48,7 @@ type Report struct {
 	Errors []ErrorGroup `json:"errors"`
 
 	ParseErrors []LineError  `json:"parseErrors"` // malformed lines left out
-	Skipped     []LineError  `json:"skipped"`     // well-formed lines that cannot be run (a command without a user)
+	Skipped     []LineError  `json:"skipped"`     // well-formed lines that cannot be run (a command with an empty user id)
 	Dumps       []DumpReport `json:"dumps"`       // the global DUMPLOGs, in file order
 }
 
@@ -274,7 +274,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.File != "" {
 		fmt.Fprintf(&b, "workload   %s\n", r.File)
 	}
-	fmt.Fprintf(&b, "commands   %d of %d users, %d sent in %d batches (batch size %d, %d users at a time) in %.2f s\n",
+	fmt.Fprintf(&b, "commands   %d from %d users, %d sent in %d batches (batch size %d, %d users at a time) in %.2f s\n",
 		r.Commands, r.Users, r.Sent, r.Batches, r.BatchSize, r.Concurrency, r.SendSeconds)
 	fmt.Fprintf(&b, "processed  %d in %.2f s: %.0f commands/s (first send to last command audited)\n",
 		r.Processed, r.WallSeconds, r.CommandsPerSecond)
@@ -344,7 +344,11 @@ func writeLines(b *strings.Builder, title string, lines []LineError) {
 			fmt.Fprintf(b, "  ... and %d more\n", len(lines)-i)
 			break
 		}
-		fmt.Fprintf(b, "  line %d: %s: %q\n", l.Line, l.Error, l.Text)
+		if l.Text == "" {
+			fmt.Fprintf(b, "  line %d: %s\n", l.Line, l.Error)
+		} else {
+			fmt.Fprintf(b, "  line %d: %s: %q\n", l.Line, l.Error, l.Text)
+		}
 	}
 }
 

@@ -327,7 +327,29 @@ func (f *fakeAccounts) Send(ctx context.Context, user string, cmds []trading.Com
 }
 
 func (f *fakeAccounts) RunGlobalDumpLog(ctx context.Context, txNum int64, filename string) (activities.DumpResult, error) {
-	return activities.DumpResult{}, errors.New("not expected")
+	return activities.DumpResult{}, fmt.Errorf("no dump directory for %s", filename)
+}
+
+func (f *fakeAccounts) sentCount() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var n int64
+	for _, bs := range f.batches {
+		for _, b := range bs {
+			n += int64(len(b))
+		}
+	}
+	return n
+}
+
+// instantAudit is a history in which every sent command is processed at once.
+type instantAudit struct {
+	idleAudit
+	sender *fakeAccounts
+}
+
+func (a instantAudit) CountSince(context.Context, int64) (map[trading.EventType]int64, error) {
+	return map[trading.EventType]int64{trading.UserCommandEvent: a.sender.sentCount()}, nil
 }
 
 // idleAudit is a history in which nothing ever happens.
@@ -377,6 +399,45 @@ func TestRunRefusesBadInputBeforeSending(t *testing.T) {
 			t.Errorf("Run = %v, want the failed send named", err)
 		}
 	})
+}
+
+func TestRunReportsLinesItCannotRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "workload")
+	text := "[1] ADD,alice,100\n[2] BOGUS,alice\n[3] ADD,,100\n[4] QUOTE,alice,ABC\n[5] DUMPLOG,./log\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wl, perrs, err := ParseFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := &fakeAccounts{}
+	rep, err := Run(context.Background(), wl, sender, instantAudit{sender: sender},
+		RunOptions{ParseErrors: perrs, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sender.batches["alice"]; len(got) != 1 || len(got[0]) != 2 || got[0][0].TxNum != 1 || got[0][1].TxNum != 4 {
+		t.Errorf("alice's batches: %v, want one of transactions 1 and 4", got)
+	}
+	if rep.Processed != 2 || len(rep.ParseErrors) != 1 || rep.ParseErrors[0].Line != 2 {
+		t.Errorf("processed %d, parse errors %+v; want 2 and line 2", rep.Processed, rep.ParseErrors)
+	}
+	if len(rep.Skipped) != 1 || rep.Skipped[0].Line != 3 || !strings.Contains(rep.Skipped[0].Error, "empty user id") {
+		t.Errorf("skipped %+v, want line 3 for its empty user id", rep.Skipped)
+	}
+	if len(rep.Dumps) != 1 || rep.Dumps[0].Error != "no dump directory for ./log" || rep.Dumps[0].Valid != nil {
+		t.Errorf("dumps %+v, want the failed DUMPLOG of line 5", rep.Dumps)
+	}
+	var out bytes.Buffer
+	if err := rep.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FAILED after", "line 2: unknown command \"BOGUS\"", "line 3: ADD has an empty user id"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the text report lacks %q:\n%s", want, out.String())
+		}
+	}
 }
 
 func TestMessagePattern(t *testing.T) {
