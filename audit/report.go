@@ -46,6 +46,24 @@ GROUP BY event_type`, afterID)
 	return counts, nil
 }
 
+// CountUserCommandsAfter counts the userCommand records stored after the
+// event with id afterID and returns the largest id among all the records it
+// saw (afterID when there are none), from which the next count can go on.
+// Following the history this way costs only the new records each time, but
+// a record whose transaction took its id earlier and committed after the
+// count is never seen by a later count from that id on: the sum of such
+// counts can fall short, never exceed. A count from the run's first id is
+// exact.
+func (s *Store) CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error) {
+	err = s.pool.QueryRow(ctx, `
+SELECT count(*) FILTER (WHERE event_type = 'userCommand'), coalesce(max(id), $1)
+FROM audit_events WHERE id > $1`, afterID).Scan(&count, &lastID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("audit: counting commands since %d: %w", afterID, err)
+	}
+	return count, lastID, nil
+}
+
 // ErrorCount is how many errorEvents of one command carry one message.
 type ErrorCount struct {
 	Command trading.CommandName `json:"command"`

@@ -72,6 +72,15 @@ func TestRunWatermarkCountsAndErrors(t *testing.T) {
 		t.Errorf("CountSince(newest id) = %v, %v; want nothing", none, err)
 	}
 
+	n, lastID, err := s.CountUserCommandsAfter(ctx, mark)
+	if err != nil || n != 6 || lastID != last {
+		t.Errorf("CountUserCommandsAfter(mark) = %d, %d, %v; want 6 and the newest id %d", n, lastID, err, last)
+	}
+	n, lastID, err = s.CountUserCommandsAfter(ctx, last)
+	if err != nil || n != 0 || lastID != last {
+		t.Errorf("CountUserCommandsAfter(newest id) = %d, %d, %v; want 0 and the same id", n, lastID, err)
+	}
+
 	got, err := s.ErrorCounts(ctx, mark, []int64{1, 2, 3, 4, 5, 6, 6})
 	if err != nil {
 		t.Fatal(err)
