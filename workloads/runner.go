@@ -33,6 +33,7 @@ type Sender interface {
 // implements it).
 type AuditReader interface {
 	LastEventID(ctx context.Context) (int64, error)
+	CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error)
 	CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error)
 	UserCommandTimes(ctx context.Context, txNums []int64) (map[int64]time.Time, error)
 	ErrorCounts(ctx context.Context, afterID int64, txNums []int64) ([]audit.ErrorCount, error)
@@ -261,30 +262,51 @@ func (b *batchSender) sendUser(ctx context.Context, user string) error {
 }
 
 // waitProcessed polls the audit history until total commands are processed
-// and every batch is sent. It returns when the last count was taken (the
+// and every batch is sent. It returns when the last count was taken (a
 // count sees what was committed when its query began, so that moment bounds
 // the end from above, within one PollInterval) and how many were counted.
+//
+// Counting every record of the run at each poll would cost a scan of the
+// whole run, more the longer it gets; instead each poll counts only the
+// records after the last one it saw. That running sum can fall short (see
+// audit.Store.CountUserCommandsAfter) but never over, so whenever it stops
+// growing or reaches the total, an exact count from the run's start settles
+// it: the end is always decided by an exact count.
 func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender *batchSender,
 	sendDone <-chan error, progress *progressView, opts RunOptions) (time.Time, int64, error) {
 	sendFinished := false
 	var processed int64
+	cursor := mark
 	lastChange := time.Now()
 	ticker := time.NewTicker(opts.PollInterval)
 	defer ticker.Stop()
+	interrupted := func() error {
+		return fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
+	}
 	for {
 		polledAt := time.Now()
-		counts, err := a.CountSince(ctx, mark)
+		before := processed
+		n, last, err := a.CountUserCommandsAfter(ctx, cursor)
+		if err == nil {
+			processed, cursor = processed+n, last
+		}
+		exact := false
+		if err == nil && (n == 0 || processed >= total) {
+			polledAt = time.Now()
+			processed, cursor, err = a.CountUserCommandsAfter(ctx, mark)
+			exact = true
+		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return time.Time{}, 0, fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
+				return time.Time{}, 0, interrupted()
 			}
 			return time.Time{}, 0, err
 		}
-		if n := counts[trading.UserCommandEvent]; n != processed {
-			processed, lastChange = n, polledAt
+		if processed != before {
+			lastChange = polledAt
 		}
 		progress.update(sender.sent.Load(), processed)
-		if sendFinished && processed >= total {
+		if exact && sendFinished && processed >= total {
 			return polledAt, processed, nil
 		}
 		if stalled := time.Since(lastChange); stalled >= opts.StallTimeout {
@@ -299,7 +321,7 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 			sendDone = nil // a nil channel never fires again
 		case <-ticker.C:
 		case <-ctx.Done():
-			return time.Time{}, 0, fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
+			return time.Time{}, 0, interrupted()
 		}
 	}
 }

@@ -348,6 +348,12 @@ type instantAudit struct {
 	sender *fakeAccounts
 }
 
+// CountUserCommandsAfter numbers the sent commands 1, 2, ... as their ids.
+func (a instantAudit) CountUserCommandsAfter(_ context.Context, afterID int64) (int64, int64, error) {
+	sent := a.sender.sentCount()
+	return max(sent-afterID, 0), max(sent, afterID), nil
+}
+
 func (a instantAudit) CountSince(context.Context, int64) (map[trading.EventType]int64, error) {
 	return map[trading.EventType]int64{trading.UserCommandEvent: a.sender.sentCount()}, nil
 }
@@ -356,6 +362,9 @@ func (a instantAudit) CountSince(context.Context, int64) (map[trading.EventType]
 type idleAudit struct{}
 
 func (idleAudit) LastEventID(context.Context) (int64, error) { return 0, nil }
+func (idleAudit) CountUserCommandsAfter(_ context.Context, afterID int64) (int64, int64, error) {
+	return 0, afterID, nil
+}
 func (idleAudit) CountSince(context.Context, int64) (map[trading.EventType]int64, error) {
 	return map[trading.EventType]int64{}, nil
 }
