@@ -51,8 +51,8 @@ type RunOptions struct {
 	// long (default 2 minutes).
 	StallTimeout time.Duration
 	// PollInterval is how often the audit history is counted (default
-	// 500 ms). Each poll counts the run's events, so it costs a scan of
-	// them: polling faster measures the end a little closer and costs more.
+	// 500 ms). The end is known within one interval; a poll reads the
+	// records stored since the previous one.
 	PollInterval time.Duration
 
 	// Progress receives progress output; nil means none.
