@@ -2,8 +2,8 @@ package trading
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -807,11 +807,6 @@ func pick(txNum, fallback int64) int64 {
 	return fallback
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// sortedKeys returns a map's keys in order: the workflow that runs these
+// rules must be deterministic, and Go's map iteration order is random.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

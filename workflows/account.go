@@ -7,6 +7,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -346,7 +347,7 @@ func (r *accountRun) processBatch() error {
 	}
 	// Legacy hits that no command used (its command failed first) are
 	// billed all the same, so they are audited under the batch's first command.
-	for _, sym := range sortedSymbols(quotes) {
+	for _, sym := range slices.Sorted(maps.Keys(quotes)) {
 		if res := quotes[sym]; res.LegacyHit && res.Err == "" {
 			r.record([]trading.Event{trading.QuoteEvent(res.Quote, firstTxNum(batch))})
 		}
@@ -380,7 +381,7 @@ func (r *accountRun) prefetchQuotes(batch []queued, now time.Time) (map[string]a
 	if len(need) == 0 {
 		return out, nil
 	}
-	req := activities.QuotesRequest{User: r.user, Symbols: sortedSymbols(need)}
+	req := activities.QuotesRequest{User: r.user, Symbols: slices.Sorted(maps.Keys(need))}
 	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
 		// The quote client gives up after ~4 s itself; a failure becomes a
 		// per-symbol error, so the activity only fails on a worker crash.
@@ -627,13 +628,4 @@ func firstTxNum(batch []queued) int64 {
 		}
 	}
 	return 1
-}
-
-func sortedSymbols[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
