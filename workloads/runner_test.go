@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -18,55 +17,24 @@ import (
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/internal/stacktest"
 	"github.com/daytradinginc/daytrader/internal/testenv"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/workflows"
 )
 
-// sharedDir is ../shared beside the repository (workload files, logfile.xsd).
-func sharedDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared")
-	if _, err := os.Stat(filepath.Join(dir, "spec", "logfile.xsd")); err != nil {
-		t.Fatalf("../shared is not beside the repository: %v", err)
-	}
-	return dir
-}
-
 // startStack brings the whole stack up in the test process: embedded
 // Temporal on free ports, a fresh database, the quote emulator without its
-// legacy latency, and a worker.
+// legacy latency, and a worker. Re-sent commands make the workflows warn
+// once each, hence the quieter log level.
 func startStack(t *testing.T) *stack.Dev {
-	cfg := stack.FromEnv()
-	cfg.TemporalAddress = ""
-	cfg.EmbeddedFrontend = "127.0.0.1:0"
-	cfg.TemporalUIAddr = ""
-	cfg.QuoteServerAddr = "127.0.0.1:0"
-	cfg.QuoteLatency = "none"
-	cfg.QuotePrices = ""
-	cfg.DataDir = t.TempDir()
-	cfg.DumpDir = ""
-	cfg.DatabaseURL = testenv.DatabaseURL(t)
-	cfg.LogLevel = "error" // re-sent commands make the workflows warn once each
-	cfg.ServerName = "workloads-test"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	dev, err := stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: true})
-	if err != nil {
-		t.Fatalf("starting the stack: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := dev.Close(); err != nil {
-			t.Logf("stopping the stack: %v", err)
-		}
-	})
-	return dev
+	return stacktest.Start(t, stacktest.Options{LogLevel: "error"})
 }
 
 // TestRunAgainstTheStack runs workloads through one real stack (starting
 // it is the slow part, so the cases share it and run in order).
 func TestRunAgainstTheStack(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.SharedDir(t)
 	xsd := filepath.Join(shared, "spec", "logfile.xsd")
 	dev := startStack(t)
 	accounts := workflows.NewAccounts(dev.Client)

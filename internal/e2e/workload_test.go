@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -34,16 +33,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.Cleanup()
 	os.Exit(code)
-}
-
-// sharedDir is ../shared beside the repository.
-func sharedDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-	if _, err := os.Stat(filepath.Join(dir, "spec", "logfile.xsd")); err != nil {
-		t.Fatalf("../shared is not beside the repository: %v", err)
-	}
-	return dir
 }
 
 // fixedPrice is a deterministic price per symbol, so the rules package can
@@ -82,7 +71,7 @@ func TestCourseWorkloadsEndToEnd(t *testing.T) {
 }
 
 func runCourseWorkload(t *testing.T, name string) {
-	shared := sharedDir(t)
+	shared := testenv.SharedDir(t)
 	wl, perrs, err := workloads.ParseFile(filepath.Join(shared, "workloads", name), true)
 	if err != nil || len(perrs) > 0 {
 		t.Fatalf("parsing %s: %v %v", name, err, perrs)

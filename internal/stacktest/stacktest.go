@@ -21,6 +21,7 @@ type Options struct {
 	AdminUser    string
 	AdminPass    string
 	NoWorker     bool
+	LogLevel     string // default "warn"
 }
 
 // Start brings a stack up for t and stops it when t ends.
@@ -40,7 +41,10 @@ func Start(t testing.TB, opts Options) *stack.Dev {
 	}
 	cfg.QuotePrices = opts.QuotePrices
 	cfg.AdminUser, cfg.AdminPassword = opts.AdminUser, opts.AdminPass
-	cfg.LogLevel = "warn"
+	cfg.LogLevel = opts.LogLevel
+	if cfg.LogLevel == "" {
+		cfg.LogLevel = "warn"
+	}
 	cfg.ServerName = "e2e"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -22,7 +22,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -170,4 +172,18 @@ func Cleanup() {
 		_ = os.RemoveAll(shared.dataDir)
 		shared.dataDir = ""
 	}
+}
+
+// SharedDir is ../shared beside the repository: the spec (logfile.xsd) and
+// the course workload files, which stay outside the repo. CI clones the
+// repository with shared/ beside it; a test that needs it fails clearly
+// when it is missing.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
+	if _, err := os.Stat(filepath.Join(dir, "spec", "logfile.xsd")); err != nil {
+		t.Fatalf("../shared is not beside the repository: %v", err)
+	}
+	return dir
 }
