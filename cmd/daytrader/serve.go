@@ -75,10 +75,11 @@ DayTrader is running. Ctrl-C stops everything; data persists in %s.
   Temporal web UI           %s
   Temporal gRPC             %s  (namespace %s, task queue %s)
   Quote server emulator     %s  (latency model %s)
+  PostgreSQL (audit, users) %s
   DUMPLOG files             %s
 
 `, cfg.DataDir, dev.WebURL, orDash(dev.Config.TemporalUIURL), dev.Config.TemporalAddress, cfg.TemporalNamespace,
-		cfg.TaskQueue, dev.Config.QuoteServerAddr, cfg.QuoteLatency, cfg.Dumps())
+		cfg.TaskQueue, dev.Config.QuoteServerAddr, cfg.QuoteLatency, stack.Redact(cfg.DatabaseURL), cfg.Dumps())
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return nil

@@ -146,7 +146,7 @@ func (h *levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
 // OpenDB connects to Postgres and applies the migrations (idempotent).
 func OpenDB(ctx context.Context, c Config) (*pgxpool.Pool, error) {
 	if err := migrations.Up(ctx, c.DatabaseURL); err != nil {
-		return nil, fmt.Errorf("migrating %s: %w (is Postgres running? `scripts/postgres.sh start`)", redact(c.DatabaseURL), err)
+		return nil, fmt.Errorf("migrating %s: %w (is Postgres running? `scripts/postgres.sh start`)", Redact(c.DatabaseURL), err)
 	}
 	cfg, err := pgxpool.ParseConfig(c.DatabaseURL)
 	if err != nil {
@@ -160,8 +160,8 @@ func OpenDB(ctx context.Context, c Config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// redact hides a password in a database URL for error messages.
-func redact(raw string) string {
+// Redact hides a password in a database URL for logs and messages.
+func Redact(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
 		return u.Redacted()
 	}
