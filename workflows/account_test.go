@@ -200,6 +200,8 @@ func TestEveryCommandIsAppliedInOrderAndAuditedOnce(t *testing.T) {
 		h.cmd(trading.CancelSetBuy, "ABC"),
 		h.cmd(trading.SetSellAmount, "ABC", "20.00"),
 		h.cmd(trading.CancelSetSell, "ABC"),
+		h.cmd(trading.Buy, "ABC", "60.00"),
+		h.cmd(trading.CancelBuy),
 		h.cmd(trading.DisplaySummary),
 		h.cmd(trading.CommitBuy), // fails: nothing pending
 		h.cmd(trading.DumpLog, "./mylog"),
