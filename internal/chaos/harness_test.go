@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -236,21 +237,28 @@ func stateProcessed(ctx context.Context, accounts *workflows.Accounts, users []s
 }
 
 // waitForAudit polls until at least want of the sent transactions have a
-// userCommand record, or the deadline passes; it returns the last count.
-func waitForAudit(ctx context.Context, t testing.TB, db *pgxpool.Pool, sent []int64, want int, deadline time.Duration) tally {
+// userCommand record. It gives up when the count has not grown for stall
+// (work that is lost never arrives) and returns the last count.
+func waitForAudit(ctx context.Context, t testing.TB, db *pgxpool.Pool, sent []int64, want int, stall time.Duration) tally {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
 	var c tally
+	var err error
+	last, lastChange := -1, time.Now()
 	for {
-		var err error
 		c, err = countAudit(ctx, db, sent)
 		if err == nil && c.Processed >= want {
 			return c
 		}
+		if c.Processed != last {
+			last, lastChange = c.Processed, time.Now()
+		}
+		if time.Since(lastChange) > stall {
+			t.Logf("no progress for %s: %d of %d wanted transactions audited (last error: %v)", stall, c.Processed, want, err)
+			return c
+		}
 		select {
 		case <-ctx.Done():
-			t.Logf("gave up waiting after %s: %d of %d wanted transactions audited (last error: %v)", deadline, c.Processed, want, err)
+			t.Logf("gave up waiting: %d of %d wanted transactions audited (last error: %v)", c.Processed, want, err)
 			return c
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -261,9 +269,11 @@ func waitForAudit(ctx context.Context, t testing.TB, db *pgxpool.Pool, sent []in
 // summary and asserts exactly once: no command lost, none duplicated, and
 // the accounts applied each exactly once.
 func finish(ctx context.Context, t *testing.T, scenario string, faults string, start time.Time,
-	db *pgxpool.Pool, accounts *workflows.Accounts, w *workload, sent []int64, deadline time.Duration) tally {
+	db *pgxpool.Pool, accounts *workflows.Accounts, w *workload, sent []int64) tally {
 	t.Helper()
-	c := waitForAudit(ctx, t, db, sent, len(sent), deadline)
+	// A workflow task lost with a worker is retried after its 10 s timeout;
+	// a minute without progress means the rest is not coming.
+	c := waitForAudit(ctx, t, db, sent, len(sent), time.Minute)
 	// A late duplicate would show up after the last original: look again
 	// once the accounts have settled.
 	time.Sleep(time.Second)
@@ -284,7 +294,69 @@ func finish(ctx context.Context, t *testing.T, scenario string, faults string, s
 	if c.StateProcessed != int64(c.Sent) {
 		t.Errorf("the accounts applied %d commands, %d were sent", c.StateProcessed, c.Sent)
 	}
+	if c.Lost > 0 || c.Duplicated > 0 {
+		logEvidence(ctx, t, db, w, sent)
+	}
 	return c
+}
+
+// logEvidence logs the stored records around the first few transactions
+// that were lost or duplicated: their keys show which workflow run and
+// event sequence number wrote what.
+func logEvidence(ctx context.Context, t *testing.T, db *pgxpool.Pool, w *workload, sent []int64) {
+	t.Helper()
+	counts, err := userCommandCounts(ctx, db, sent)
+	if err != nil {
+		t.Logf("evidence: %v", err)
+		return
+	}
+	var bad []int64
+	for _, tx := range sent {
+		if counts[tx] != 1 {
+			bad = append(bad, tx)
+		}
+	}
+	slices.Sort(bad)
+	t.Logf("evidence: transactions without exactly one userCommand record: %v", bad[:min(len(bad), 20)])
+	userOf := map[int64]string{}
+	for u, cmds := range w.ByUser {
+		for _, c := range cmds {
+			userOf[c.TxNum] = u
+		}
+	}
+	for _, tx := range bad[:min(len(bad), 2)] {
+		// The account's records from just before the transaction on, in
+		// key order: keys are <workflow id>/<first run id>/<sequence number>.
+		rows, err := db.Query(ctx, `
+WITH account AS (
+    SELECT e.id, e.event_key, e.event_type, e.ts, e.tx_num, e.command, e.funds, e.message,
+           split_part(e.event_key, '/', 3)::int8 AS seq
+    FROM audit_events e
+    WHERE split_part(e.event_key, '/', 1) = $1 AND split_part(e.event_key, '/', 3) ~ '^[0-9]+$'
+), before AS (
+    SELECT coalesce(max(seq), 0) AS seq FROM account WHERE tx_num < $2 AND event_type = 'userCommand'
+)
+SELECT a.id, a.event_key, a.event_type, a.ts, a.tx_num, coalesce(a.command, ''), coalesce(a.funds::text, ''), coalesce(a.message, '')
+FROM account a, before
+WHERE a.seq BETWEEN before.seq - 4 AND before.seq + 30
+ORDER BY a.seq, a.id`, workflows.AccountWorkflowID(userOf[tx]), tx)
+		if err != nil {
+			t.Logf("evidence: %v", err)
+			continue
+		}
+		var b strings.Builder
+		var id, txNum int64
+		var key, typ, cmd, funds, msg string
+		var ts time.Time
+		_, err = pgx.ForEachRow(rows, []any{&id, &key, &typ, &ts, &txNum, &cmd, &funds, &msg}, func() error {
+			fmt.Fprintf(&b, "  id=%d key=%s %s %s tx=%d %s %s %q\n", id, key, typ, ts.Format("15:04:05.000000"), txNum, cmd, funds, msg)
+			return nil
+		})
+		if err != nil {
+			t.Logf("evidence: %v", err)
+		}
+		t.Logf("evidence: the account's records near transaction %d, in key order:\n%s", tx, b.String())
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -143,6 +143,7 @@ func startProcess(t testing.TB, name string, env []string, readyMarker string, a
 	p := &process{name: name, out: newOutput(f, readyMarker), done: make(chan struct{})}
 	p.cmd = exec.Command(daytraderBinary(t), args...)
 	p.cmd.Env = env
+	dieWithTest(p.cmd)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
