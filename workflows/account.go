@@ -39,6 +39,10 @@ const (
 	QueryProgress = "progress"
 )
 
+// quotesRecordedBeforeAudit is the change ID (workflow.GetVersion) of
+// ending a workflow task between a batch's quote fetch and its processing.
+const quotesRecordedBeforeAudit = "quotes-recorded-before-audit"
+
 // AccountWorkflowID is the workflow ID of a user's account.
 func AccountWorkflowID(user string) string { return "account-" + user }
 
@@ -286,6 +290,19 @@ func (r *accountRun) processBatch() error {
 	quotes, err := r.prefetchQuotes(batch, now)
 	if err != nil {
 		return err
+	}
+	if len(quotes) > 0 && workflow.GetVersion(r.ctx, quotesRecordedBeforeAudit, workflow.DefaultVersion, 1) == 1 {
+		// A local activity's result is recorded only when its workflow task
+		// completes. If the worker died after this batch's audit write but
+		// before that, a retry would fetch other quotes (another cache,
+		// another legacy hit), produce other audit records and so other keys:
+		// records twice. Ending the task here records the quotes first, so
+		// the rest of the batch is a pure function of history and its audit
+		// keys are the same on every attempt.
+		if err := workflow.Sleep(r.ctx, time.Millisecond); err != nil {
+			return err
+		}
+		now = workflow.Now(r.ctx)
 	}
 	quoter := func(sym string) (trading.Quote, bool, error) {
 		if q, ok := r.st.Account.LastQuotes[sym]; ok && q.ValidAt(now) {
