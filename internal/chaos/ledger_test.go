@@ -298,7 +298,7 @@ func TestChaosLedger(t *testing.T) {
 	if _, err := send(ctx, accounts, w.ByUser); err != nil {
 		t.Fatal(err)
 	}
-	finish(ctx, t, "ledger", "none", start, dev.DB, accounts, w, w.txNums(), 20*time.Minute)
+	finish(ctx, t, "ledger", "none", start, dev.DB, accounts, w, w.txNums())
 	stats, err := checkLedger(ctx, t, store, accounts, w)
 	if err != nil {
 		t.Fatal(err)
