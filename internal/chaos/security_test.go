@@ -1,0 +1,161 @@
+package chaos
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daytradinginc/daytrader/internal/stacktest"
+	"github.com/daytradinginc/daytrader/trading"
+	"github.com/daytradinginc/daytrader/workflows"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+)
+
+// TestSecurityCommandForAnotherUser goes around workflows.Accounts (which
+// refuses to route a command to another user's account) and talks to
+// Temporal directly, as any client of the public workflow interface could:
+// commands naming bob inside alice's account, by batch signal, by single
+// signal and by the execute update. None may touch either account; the
+// signalled ones are audited as errors, the update is refused outright.
+func TestSecurityCommandForAnotherUser(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{})
+	accounts := workflows.NewAccounts(dev.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const alice, bob = "secAlice", "secBob"
+	opening := []trading.Command{
+		{TxNum: 1, Name: trading.Add, User: alice, Amount: "1000.00"},
+		{TxNum: 2, Name: trading.Add, User: bob, Amount: "500.00"},
+	}
+	for _, c := range opening {
+		if err := accounts.Send(ctx, c.User, []trading.Command{c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{1, 2}, 2, time.Minute); c.Processed != 2 {
+		t.Fatalf("opening the accounts: %s", c)
+	}
+	before := summaries(ctx, t, accounts, []string{alice, bob})
+
+	aliceID := workflows.AccountWorkflowID(alice)
+	foreign := []trading.Command{
+		{TxNum: 3, Name: trading.Add, User: bob, Amount: "1000000.00"},
+		{TxNum: 4, Name: trading.SetBuyAmount, User: bob, Symbol: "ABC", Amount: "100.00"},
+	}
+	if err := dev.Client.SignalWorkflow(ctx, aliceID, "", workflows.SignalCommands, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.Client.SignalWorkflow(ctx, aliceID, "", workflows.SignalCommand,
+		trading.Command{TxNum: 5, Name: trading.Add, User: bob, Amount: "1000000.00"}); err != nil {
+		t.Fatal(err)
+	}
+	handle, err := dev.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: aliceID, UpdateID: "tx-6", UpdateName: workflows.UpdateExecute, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{trading.Command{TxNum: 6, Name: trading.Add, User: bob, Amount: "1000000.00"}},
+	})
+	if err == nil {
+		var res trading.Result
+		err = handle.Get(ctx, &res) // a rejection comes back as the update's outcome
+	}
+	if err == nil || !strings.Contains(err.Error(), "sent to the account of") {
+		t.Errorf("execute update for bob on alice's account: err = %v, want it refused as a command for another user", err)
+	}
+	// A harmless command after them proves they were all processed.
+	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 7, Name: trading.DisplaySummary, User: alice}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{3, 4, 5, 7}, 4, time.Minute); c.Processed != 4 || c.Duplicated != 0 {
+		t.Fatalf("the signalled commands were not all audited: %s", c)
+	}
+
+	after := summaries(ctx, t, accounts, []string{alice, bob})
+	for _, u := range []string{alice, bob} {
+		if before[u] != after[u] {
+			t.Errorf("%s's account changed: before %s, after %s", u, before[u], after[u])
+		}
+	}
+	for _, tx := range []int64{3, 4, 5} {
+		// Audited in the history of the account it was sent to: bob's own
+		// history shows nothing he did not do.
+		recs := recordsOf(ctx, t, dev.DB, tx)
+		if len(recs) != 2 || recs[0].typ != "userCommand" || recs[1].typ != "errorEvent" ||
+			recs[1].msg != "command for user secBob sent to the account of secAlice" ||
+			recs[0].user != alice || recs[1].user != alice {
+			t.Errorf("transaction %d: records %+v, want alice's userCommand and errorEvent saying it was for another account", tx, recs)
+		}
+	}
+	if recs := recordsOf(ctx, t, dev.DB, 6); len(recs) != 0 {
+		t.Errorf("the refused update left records: %+v", recs)
+	}
+}
+
+// TestSecurityMalformedSignal sends account signals whose payload is not a
+// command at all. The account must keep working: the next well-formed
+// command is processed.
+func TestSecurityMalformedSignal(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{})
+	accounts := workflows.NewAccounts(dev.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const alice = "malAlice"
+	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 1, Name: trading.Add, User: alice, Amount: "1000.00"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{1}, 1, time.Minute); c.Processed != 1 {
+		t.Fatalf("opening the account: %s", c)
+	}
+	id := workflows.AccountWorkflowID(alice)
+	for _, bad := range []struct {
+		signal  string
+		payload any
+	}{
+		{workflows.SignalCommands, "ADD,malAlice,100.00"},
+		{workflows.SignalCommands, map[string]any{"txNum": "two"}},
+		{workflows.SignalCommand, []int{1, 2, 3}},
+		{workflows.SignalCommand, map[string]any{"txNum": -1, "command": "ADD", "user": alice, "amount": "1e9"}},
+		{workflows.SignalCommand, map[string]any{"txNum": 2, "command": "DROP_TABLES", "user": alice}},
+		{workflows.SignalTriggerHit, "not a hit"},
+	} {
+		if err := dev.Client.SignalWorkflow(ctx, id, "", bad.signal, bad.payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 3, Name: trading.Add, User: alice, Amount: "1.00"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{3}, 1, 30*time.Second); c.Processed != 1 {
+		t.Fatalf("after malformed signals the account no longer processes commands: %s", c)
+	}
+	sum, err := accounts.Summary(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summaryText(sum); got != "exists=true cash=1001.00 reserved=0.00" {
+		t.Errorf("after malformed signals alice is %s, want only her two ADDs applied (cash 1001.00)", got)
+	}
+}
+
+type record struct{ user, typ, msg string }
+
+// recordsOf returns a transaction's audit records in stored order.
+func recordsOf(ctx context.Context, t *testing.T, db *pgxpool.Pool, tx int64) []record {
+	t.Helper()
+	rows, err := db.Query(ctx, `
+SELECT coalesce(username, ''), event_type, coalesce(message, '') FROM audit_events
+WHERE tx_num = $1 ORDER BY id`, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []record
+	var r record
+	if _, err := pgx.ForEachRow(rows, []any{&r.user, &r.typ, &r.msg}, func() error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
