@@ -69,6 +69,8 @@ type Server struct {
 	log     *slog.Logger
 	latency *LatencySampler
 	walk    *PriceWalk
+	// fixed prices; SetPrice changes them while the server runs.
+	fixedMu sync.RWMutex
 	fixed   map[string]decimal.Decimal
 
 	// ctx is cancelled by Close; it ends every wait and closes every
@@ -327,7 +329,9 @@ func (s *Server) reject(conn net.Conn, why string) {
 
 // quote is the reply to symbol and user now.
 func (s *Server) quote(symbol, user string) trading.Quote {
+	s.fixedMu.RLock()
 	price, ok := s.fixed[symbol]
+	s.fixedMu.RUnlock()
 	if !ok {
 		price = s.walk.Price(symbol, int64(time.Since(s.startedAt)/s.opts.WalkStep))
 	}
@@ -345,4 +349,16 @@ func newCryptokey() string {
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
 	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// SetPrice fixes the price of symbol from now on (tests and demos move the
+// market with it: a trigger fires when its watcher sees the new price).
+func (s *Server) SetPrice(symbol string, price decimal.Decimal) error {
+	if !trading.ValidSymbol(symbol) || !price.IsPositive() || price.Exponent() < -2 {
+		return fmt.Errorf("price %s for %q: need a symbol of 1 to 3 upper-case letters and a price > 0 with at most 2 decimals", price, symbol)
+	}
+	s.fixedMu.Lock()
+	defer s.fixedMu.Unlock()
+	s.fixed[symbol] = price
+	return nil
 }

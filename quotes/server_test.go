@@ -247,3 +247,23 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestSetPriceMovesTheMarket(t *testing.T) {
+	s, err := NewServer(ServerOptions{Addr: "127.0.0.1:0", Latency: LatencyNone, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetPrice("abc", decimal.NewFromInt(1)); err == nil {
+		t.Error("a lower-case symbol was accepted")
+	}
+	if err := s.SetPrice("ABC", decimal.RequireFromString("7.25")); err != nil {
+		t.Fatal(err)
+	}
+	if q := s.quote("ABC", "alice"); !q.Price.Equal(decimal.RequireFromString("7.25")) {
+		t.Errorf("price after SetPrice = %s, want 7.25", q.Price)
+	}
+}
