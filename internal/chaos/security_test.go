@@ -159,3 +159,30 @@ WHERE tx_num = $1 ORDER BY id`, tx)
 	}
 	return out
 }
+
+// TestSecurityOversizedAmounts sends commands whose amounts are well-formed
+// but larger than anything real (the rules accept amounts of up to 20
+// characters). Each must still be audited exactly once: a record the audit
+// cannot hold would be a command the history does not show.
+func TestSecurityOversizedAmounts(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{})
+	accounts := workflows.NewAccounts(dev.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const alice = "bigAlice"
+	cmds := []trading.Command{
+		{TxNum: 1, Name: trading.Add, User: alice, Amount: "1000.00"},
+		{TxNum: 2, Name: trading.Add, User: alice, Amount: "99999999999999999999"},
+		{TxNum: 3, Name: trading.SetBuyAmount, User: alice, Symbol: "ABC", Amount: "1000000000000000000"},
+		{TxNum: 4, Name: trading.Buy, User: alice, Symbol: "ABC", Amount: "99999999999999999.99"},
+		{TxNum: 5, Name: trading.DisplaySummary, User: alice},
+	}
+	if err := accounts.Send(ctx, alice, cmds); err != nil {
+		t.Fatal(err)
+	}
+	c := waitForAudit(ctx, t, dev.DB, txNumsOf(map[string][]trading.Command{alice: cmds}), len(cmds), 20*time.Second)
+	t.Logf("oversized amounts: %s", c)
+	if c.Lost != 0 || c.Duplicated != 0 {
+		t.Errorf("lost=%d duplicated=%d: every command, however large its amount, needs exactly one userCommand record", c.Lost, c.Duplicated)
+	}
+}
