@@ -47,8 +47,10 @@ func TestFaultWorkerKill(t *testing.T) {
 		sendDone <- err
 	}()
 	var faults []string
+	lastKill := 0
 	for k := 1; k <= kills; k++ {
-		target := len(sent) * k / (kills + 2)
+		// Evenly spread, and each after the new worker has done some work.
+		target := max(len(sent)*k/(kills+2), lastKill+len(sent)/(4*(kills+2)))
 		c := waitForAudit(ctx, t, db, sent, target, 2*time.Minute)
 		if c.Processed < target {
 			t.Fatalf("only %d of %d commands processed before kill %d", c.Processed, len(sent), k)
@@ -57,6 +59,7 @@ func TestFaultWorkerKill(t *testing.T) {
 			t.Fatalf("the workload was done before kill %d could interrupt it: make it bigger (CHAOS_LINES)", k)
 		}
 		worker.kill(t)
+		lastKill = c.Processed
 		faults = append(faults, fmt.Sprintf("kill -9 worker at %d/%d processed", c.Processed, len(sent)))
 		worker = startWorker(t, cfg, fmt.Sprintf("worker-%d", k+1))
 	}
