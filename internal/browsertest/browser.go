@@ -1,0 +1,175 @@
+// Package browsertest drives a real headless Chromium for the web UI's
+// end-to-end tests: open pages, fill and submit forms, wait for text, run
+// JavaScript in the page, save screenshots as test artifacts.
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Browser is one Chromium with a fresh profile (so its own cookies).
+type Browser struct {
+	t         testing.TB
+	Ctx       context.Context
+	Base      string
+	Artifacts string
+	// Wait bounds every wait for text or a condition.
+	Wait time.Duration
+}
+
+// ChromiumPath finds the browser: $CHROMIUM, /usr/bin/chromium, or
+// chromium on the PATH ("" when there is none).
+func ChromiumPath() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// New starts Chromium for t against the web server at base. The test fails
+// when there is no Chromium: scripts/deps.sh installs it.
+func New(t testing.TB, base string) *Browser {
+	t.Helper()
+	path := ChromiumPath()
+	if path == "" {
+		t.Fatal("no Chromium: run scripts/deps.sh (apt-get install -y chromium) or set CHROMIUM")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first run starts the browser and must carry no deadline.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	dir := os.Getenv("ARTIFACTS_DIR")
+	if dir == "" {
+		dir = "artifacts"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &Browser{t: t, Ctx: ctx, Base: base, Artifacts: dir, Wait: 20 * time.Second}
+}
+
+// Do runs actions with a deadline, failing the test with the step's name.
+func (b *Browser) Do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %s: %v", step, err)
+	}
+}
+
+// Open navigates to path on the server.
+func (b *Browser) Open(path string) {
+	b.t.Helper()
+	b.Do("open "+path, chromedp.Navigate(b.Base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// Fill replaces the value of the input sel.
+func (b *Browser) Fill(sel, value string) {
+	b.t.Helper()
+	Eval[any](b, "clear "+sel, `document.querySelector(`+js(sel)+`).value = ""`)
+	b.Do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+}
+
+// Click clicks the element sel.
+func (b *Browser) Click(sel string) {
+	b.t.Helper()
+	b.Do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// Eval evaluates JavaScript in the page (awaiting a promise it returns).
+func Eval[T any](b *Browser, step, script string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("browser: %s: %v", step, err)
+	}
+	return v
+}
+
+// WaitFor polls until the JavaScript expression cond is true (it survives
+// navigations, unlike one long in-page wait).
+func (b *Browser) WaitFor(what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(b.Wait)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
+		var ok bool
+		ok, lastErr = chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		cancel()
+		if lastErr == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Screenshot("failed-wait")
+	b.t.Fatalf("browser: waiting for %s: gave up after %s (last error: %v); see failed-wait.png", what, b.Wait, lastErr)
+}
+
+// WaitText waits until the text of sel contains want.
+func (b *Browser) WaitText(sel, want string) {
+	b.t.Helper()
+	b.WaitFor(sel+" to contain "+want, `(() => { const el = document.querySelector(`+js(sel)+`); return !!el && el.textContent.includes(`+js(want)+`); })()`)
+}
+
+// WaitGone waits until nothing matches sel.
+func (b *Browser) WaitGone(sel string) {
+	b.t.Helper()
+	b.WaitFor(sel+" to go away", `document.querySelector(`+js(sel)+`) === null`)
+}
+
+// Text is the text content of sel ("" when absent).
+func (b *Browser) Text(sel string) string {
+	b.t.Helper()
+	s := Eval[string](b, "read "+sel, `(() => { const el = document.querySelector(`+js(sel)+`); return el ? el.textContent : ""; })()`)
+	return strings.TrimSpace(s)
+}
+
+// Screenshot saves the whole page as <artifacts>/<name>.png.
+func (b *Browser) Screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 = PNG
+	if err != nil {
+		b.t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(b.Artifacts, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot %s", path)
+}
+
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
