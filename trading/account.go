@@ -86,7 +86,7 @@ type TriggerKey struct {
 // reserved by its sell order). It is far above any real company's share count
 // and far below where an int64 count overflows, so no holding can wrap around
 // to a negative number however large the amounts are.
-const MaxShares int64 = 1_000_000_000_000_000
+const MaxShares int64 = 10_000_000_000_000_000
 
 // recentLimit is how many commands the summary's recent activity shows.
 const recentLimit = 20

@@ -1259,30 +1259,31 @@ func TestCheckTriggers(t *testing.T) {
 }
 
 func TestShareCountsNeverOverflow(t *testing.T) {
-	// Amounts have no upper bound in the spec, but share counts are int64:
-	// past MaxShares a count would wrap around (a BUY of $10^20 at $0.01 is
-	// 10^22 shares) and a holding could turn negative.
+	// Share counts are int64: past MaxShares a count could wrap around and a
+	// holding turn negative. Amounts stop below MaxMoney, yet a BUY of nearly
+	// $10^15 at $0.01 is 10^17 shares, more than MaxShares.
 	t.Run("a BUY worth more shares than an account may own is refused, not wrapped around", func(t *testing.T) {
 		d := newDesk(t, "ABC=0.01")
-		d.mustOK("ADD,alice,99999999999999999999")
+		d.mustOK("ADD,alice,999999999999999.99")
 		d.mustOK("QUOTE,alice,ABC")
-		d.refused("BUY,alice,ABC,99999999999999999999", "more than")
+		d.refused("BUY,alice,ABC,999999999999999", "more than") // 10^17 shares
 	})
 
 	// 2^64 + 5 shares at $1 is 5 shares once wrapped around in an int64.
 	const wraps = "18446744073709551621"
-	t.Run("a BUY of 2^64 + 5 shares is refused, not taken for 5 shares", func(t *testing.T) {
+	t.Run("an amount of 2^64 + 5 dollars is refused at the door", func(t *testing.T) {
 		d := newDesk(t, "ABC=1")
-		d.mustOK("ADD,alice," + wraps)
-		d.mustOK("QUOTE,alice,ABC")
-		d.refused("BUY,alice,ABC,"+wraps, "more than")
+		d.refused("ADD,alice,"+wraps, "must be less than")
+		d.mustOK("ADD,alice,10")
+		d.refused("BUY,alice,ABC,"+wraps, "must be less than")
 	})
 
 	t.Run("a SELL of 2^64 + 5 shares is refused, not taken for 5 shares", func(t *testing.T) {
 		d := newDesk(t, "ABC=1")
 		d.own("ABC", 10)
-		d.refused("SELL,alice,ABC,"+wraps, "you hold 10")
-		d.mustOK("SET_SELL_AMOUNT,alice,ABC," + wraps)
+		d.refused("SELL,alice,ABC,"+wraps, "must be less than")
+		d.refused("SET_SELL_AMOUNT,alice,ABC,"+wraps, "must be less than")
+		d.mustOK("SET_SELL_AMOUNT,alice,ABC,999999999999999")
 		d.refused("SET_SELL_TRIGGER,alice,ABC,1", "you hold 10")
 	})
 

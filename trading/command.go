@@ -147,6 +147,11 @@ func ParseArgs(txNum int64, name string, args []string) (Command, error) {
 	return cmd, nil
 }
 
+// MaxMoney bounds every amount and price a command may carry: a quadrillion
+// dollars, far beyond any trade, and small enough that every audited sum
+// fits the audit store's numeric(20,2) columns.
+var MaxMoney = decimal.New(1, 15)
+
 var (
 	userPattern   = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
 	symbolPattern = regexp.MustCompile(`^[A-Z]{1,3}$`)
@@ -172,6 +177,9 @@ func ParseMoney(what, s string) (decimal.Decimal, error) {
 	}
 	if !d.IsPositive() {
 		return decimal.Decimal{}, fmt.Errorf("%s must be greater than 0", what)
+	}
+	if d.GreaterThanOrEqual(MaxMoney) {
+		return decimal.Decimal{}, fmt.Errorf("%s must be less than $%s", what, MaxMoney.StringFixed(0))
 	}
 	return d, nil
 }
