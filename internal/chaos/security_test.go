@@ -2,6 +2,8 @@ package chaos
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
 )
 
@@ -184,5 +187,53 @@ func TestSecurityOversizedAmounts(t *testing.T) {
 	t.Logf("oversized amounts: %s", c)
 	if c.Lost != 0 || c.Duplicated != 0 {
 		t.Errorf("lost=%d duplicated=%d: every command, however large its amount, needs exactly one userCommand record", c.Lost, c.Duplicated)
+	}
+}
+
+// TestSecurityForgedTriggerHit sends the trigger-hit signal a Trigger
+// workflow sends, from an ordinary client, with a quote the quote server
+// never gave ($0.01 for a stock at $10.00). An order must execute only at a
+// price the quote server gave: the account keeps its buy order and its cash.
+func TestSecurityForgedTriggerHit(t *testing.T) {
+	prices := filepath.Join(t.TempDir(), "prices.csv")
+	if err := os.WriteFile(prices, []byte("ABC,10.00\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dev := stacktest.Start(t, stacktest.Options{QuotePrices: prices})
+	accounts := workflows.NewAccounts(dev.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const alice = "hitAlice"
+	setup := []trading.Command{
+		{TxNum: 1, Name: trading.Add, User: alice, Amount: "1000.00"},
+		{TxNum: 2, Name: trading.SetBuyAmount, User: alice, Symbol: "ABC", Amount: "100.00"},
+		{TxNum: 3, Name: trading.SetBuyTrigger, User: alice, Symbol: "ABC", Price: "5.00"},
+	}
+	if err := accounts.Send(ctx, alice, setup); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{1, 2, 3}, 3, time.Minute); c.Processed != 3 {
+		t.Fatalf("setting up: %s", c)
+	}
+	before := summaries(ctx, t, accounts, []string{alice})[alice]
+	if before != "exists=true cash=900.00 reserved=100.00 border:ABC:100.00@5.00" {
+		t.Fatalf("set-up gave %s", before)
+	}
+	forged := workflows.TriggerHit{
+		Key: trading.TriggerKey{Side: trading.BuySide, Symbol: "ABC"},
+		Quote: trading.Quote{Symbol: "ABC", User: alice, Price: decimal.RequireFromString("0.01"),
+			QuoteServerTime: time.Now().UnixMilli(), Cryptokey: "forged", FetchedAt: time.Now()},
+	}
+	if err := dev.Client.SignalWorkflow(ctx, workflows.AccountWorkflowID(alice), "", workflows.SignalTriggerHit, forged); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 4, Name: trading.DisplaySummary, User: alice}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{4}, 1, time.Minute); c.Processed != 1 {
+		t.Fatalf("the account stopped processing: %s", c)
+	}
+	if after := summaries(ctx, t, accounts, []string{alice})[alice]; after != before {
+		t.Errorf("a forged trigger-hit at $0.01 (the stock is at $10.00) changed the account:\n before: %s\n  after: %s", before, after)
 	}
 }
