@@ -35,7 +35,7 @@ type cardSpec struct {
 }
 
 var (
-	symbolInput = inputSpec{Name: "symbol", Label: "Stock symbol"}
+	symbolInput = inputSpec{Name: "symbol", Label: "Symbol"}
 	amountInput = inputSpec{Name: "amount", Label: "Amount ($)"}
 	priceInput  = inputSpec{Name: "price", Label: "Trigger price ($)"}
 )
@@ -202,10 +202,9 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("command executed", "cmd", cmd.String(), "ok", res.OK)
 	view := &resultView{Command: name, TxNum: txNum, OK: res.OK, Message: res.Message, Quote: res.Quote}
-	if !res.OK {
-		// Keep what was typed so it can be corrected and sent again.
-		state.Error = res.Message
-	} else {
+	// A failed command keeps what was typed, to correct and send again;
+	// the result banner says why it failed.
+	if res.OK {
 		state.Values = nil
 	}
 	s.commandReply(w, r, http.StatusOK, spec, state, view)
