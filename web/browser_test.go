@@ -307,4 +307,10 @@ func TestBrowserTradeFlow(t *testing.T) {
 	ui.click("a[href='/admin/users/" + user + "']")
 	ui.waitText("[data-testid=cash]", "$5,000.00")
 	ui.screenshot("06-admin-account")
+
+	// The same pages on a phone.
+	ui.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	ui.click(".nav a[href='/']")
+	ui.waitText("#card-funds", "Add funds")
+	ui.screenshot("07-phone-dashboard")
 }

@@ -75,9 +75,9 @@ func (st *sessionStore) create(ctx context.Context, user string) (string, sessio
 		}
 		return tx.QueryRow(ctx, `
 			INSERT INTO web_sessions (token_hash, username, csrf_token, expires_at)
-			VALUES ($1, $2, $3, now() + $4::interval)
+			VALUES ($1, $2, $3, now() + make_interval(secs => $4))
 			RETURNING expires_at, (SELECT role FROM web_users WHERE username = $2)`,
-			s.tokenHash, user, s.CSRF, st.ttl.String()).Scan(&s.ExpiresAt, &s.Role)
+			s.tokenHash, user, s.CSRF, st.ttl.Seconds()).Scan(&s.ExpiresAt, &s.Role)
 	})
 	return token, s, err
 }
