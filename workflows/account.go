@@ -43,6 +43,11 @@ const (
 // ending a workflow task between a batch's quote fetch and its processing.
 const quotesRecordedBeforeAudit = "quotes-recorded-before-audit"
 
+// AccountTaskTimeout is the account workflows' workflow task timeout. Short,
+// so that a local activity retrying for seconds (Postgres down) releases the
+// task; a busy task is kept alive by the SDK's heartbeats meanwhile.
+const AccountTaskTimeout = 3 * time.Second
+
 // AccountWorkflowID is the workflow ID of a user's account.
 func AccountWorkflowID(user string) string { return "account-" + user }
 
@@ -437,8 +442,12 @@ func (r *accountRun) flushAudit() error {
 	}
 	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
+		// A retry whose backoff is longer than the workflow task timeout
+		// (AccountTaskTimeout) waits on a workflow timer instead of holding
+		// the task: during a Postgres outage the account still answers
+		// queries, and its updates wait, unacknowledged, for the audit.
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
-			MaximumInterval: 5 * time.Second},
+			MaximumInterval: 10 * time.Second},
 	})
 	var a *activities.Activities
 	if err := workflow.ExecuteLocalActivity(ctx, a.WriteAudit, r.unwritten).Get(ctx, nil); err != nil {

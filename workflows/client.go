@@ -26,6 +26,7 @@ func (s *Accounts) startOptions(user string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                       AccountWorkflowID(user),
 		TaskQueue:                s.TaskQueue,
+		WorkflowTaskTimeout:      AccountTaskTimeout,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}
