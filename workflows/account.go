@@ -39,9 +39,25 @@ const (
 	QueryProgress = "progress"
 )
 
-// quotesRecordedBeforeAudit is the change ID (workflow.GetVersion) of
-// ending a workflow task between a batch's quote fetch and its processing.
-const quotesRecordedBeforeAudit = "quotes-recorded-before-audit"
+// How a batch's audit records are written (workflow.GetVersion change ID
+// auditWriteChange): the audit must hold exactly what the committed history
+// did, also when a worker dies mid-task and another retries the task.
+const (
+	auditWriteChange = "quotes-recorded-before-audit"
+	// auditInTask (DefaultVersion): a local activity in the batch's task.
+	auditInTask = workflow.DefaultVersion
+	// auditAfterQuotesTask: the task ends after the quote fetch, then a
+	// local activity writes.
+	auditAfterQuotesTask workflow.Version = 1
+	// auditByActivity: a regular activity, scheduled by the task that ran
+	// the batch, so it runs only once that task is in the history, with the
+	// records that history implies; its retries reuse the same input.
+	auditByActivity workflow.Version = 2
+)
+
+func (r *accountRun) auditVersion() workflow.Version {
+	return workflow.GetVersion(r.ctx, auditWriteChange, auditInTask, auditByActivity)
+}
 
 // AccountTaskTimeout is the account workflows' workflow task timeout. Short,
 // so that a local activity retrying for seconds (Postgres down) releases the
@@ -147,6 +163,8 @@ type accountRun struct {
 	worked bool
 	// ranCommands counts commands processed by this run.
 	ranCommands int
+
+	cmdCh, cmdsCh, hitCh workflow.ReceiveChannel
 }
 
 // queued is one command waiting to run; done is set for an Update's command
@@ -173,34 +191,8 @@ func AccountWithOptions(ctx workflow.Context, in AccountInput, opts AccountOptio
 	if err := r.registerHandlers(); err != nil {
 		return err
 	}
-	cmdCh := workflow.GetSignalChannel(ctx, SignalCommand)
-	cmdsCh := workflow.GetSignalChannel(ctx, SignalCommands)
-	hitCh := workflow.GetSignalChannel(ctx, SignalTriggerHit)
-	drain := func() {
-		for {
-			var c trading.Command
-			if !cmdCh.ReceiveAsync(&c) {
-				break
-			}
-			r.queue = append(r.queue, queued{cmd: c})
-		}
-		for {
-			var cs []trading.Command
-			if !cmdsCh.ReceiveAsync(&cs) {
-				break
-			}
-			for _, c := range cs {
-				r.queue = append(r.queue, queued{cmd: c})
-			}
-		}
-		for {
-			var h TriggerHit
-			if !hitCh.ReceiveAsync(&h) {
-				break
-			}
-			r.hits = append(r.hits, h)
-		}
-	}
+	drain := r.drain
+	cmdCh, cmdsCh, hitCh := r.cmdCh, r.cmdsCh, r.hitCh
 
 	for {
 		drain()
@@ -232,13 +224,43 @@ func AccountWithOptions(ctx workflow.Context, in AccountInput, opts AccountOptio
 	}
 }
 
+// drain moves every signal received so far into the queue, in the order of
+// each channel.
+func (r *accountRun) drain() {
+	for {
+		var c trading.Command
+		if !r.cmdCh.ReceiveAsync(&c) {
+			break
+		}
+		r.queue = append(r.queue, queued{cmd: c})
+	}
+	for {
+		var cs []trading.Command
+		if !r.cmdsCh.ReceiveAsync(&cs) {
+			break
+		}
+		for _, c := range cs {
+			r.queue = append(r.queue, queued{cmd: c})
+		}
+	}
+	for {
+		var h TriggerHit
+		if !r.hitCh.ReceiveAsync(&h) {
+			break
+		}
+		r.hits = append(r.hits, h)
+	}
+}
+
 func newAccountRun(ctx workflow.Context, in AccountInput, opts AccountOptions) *accountRun {
 	st := in.State
 	if st == nil {
 		st = &AccountState{Account: trading.NewAccount(in.User), ChainID: workflow.GetInfo(ctx).FirstRunID}
 	}
 	r := &accountRun{ctx: ctx, opts: opts, user: in.User, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, st: st,
-		recent: make(map[int64]bool, len(st.RecentTxNums))}
+		recent: make(map[int64]bool, len(st.RecentTxNums)),
+		cmdCh:  workflow.GetSignalChannel(ctx, SignalCommand), cmdsCh: workflow.GetSignalChannel(ctx, SignalCommands),
+		hitCh: workflow.GetSignalChannel(ctx, SignalTriggerHit)}
 	for _, tx := range st.RecentTxNums {
 		r.recent[tx] = true
 	}
@@ -262,6 +284,9 @@ func (r *accountRun) registerHandlers() error {
 	}
 	return workflow.SetUpdateHandlerWithOptions(r.ctx, UpdateExecute,
 		func(ctx workflow.Context, cmd trading.Command) (trading.Result, error) {
+			// Signals delivered before this update go first: the queue
+			// follows the order in which the account received commands.
+			r.drain()
 			w := &updateWait{}
 			r.queue = append(r.queue, queued{cmd: cmd, wait: w})
 			if err := workflow.Await(ctx, func() bool { return w.done }); err != nil {
@@ -292,11 +317,11 @@ func (r *accountRun) processBatch() error {
 	r.worked = true
 	now := workflow.Now(r.ctx)
 
-	quotes, err := r.prefetchQuotes(batch, now)
+	quotes, err := r.prefetchQuotes(batch, hits, now)
 	if err != nil {
 		return err
 	}
-	if len(quotes) > 0 && workflow.GetVersion(r.ctx, quotesRecordedBeforeAudit, workflow.DefaultVersion, 1) == 1 {
+	if len(quotes) > 0 && r.auditVersion() == auditAfterQuotesTask {
 		// A local activity's result is recorded only when its workflow task
 		// completes. If the worker died after this batch's audit write but
 		// before that, a retry would fetch other quotes (another cache,
@@ -329,7 +354,13 @@ func (r *accountRun) processBatch() error {
 	env := trading.Env{Now: now, Quote: quoter}
 
 	for _, h := range hits {
-		evs, _ := r.st.Account.CheckTriggers(h.Quote, 0, now)
+		// A hit is only a hint (any client can send one): the account checks
+		// its trigger against a quote it fetched itself, never the hit's.
+		res, ok := quotes[h.Key.Symbol]
+		if !ok || res.Err != "" {
+			continue // the watcher checks again
+		}
+		evs, _ := r.st.Account.CheckTriggers(res.Quote, 0, now)
 		r.record(evs)
 	}
 	var waits []queued
@@ -387,8 +418,11 @@ func (r *accountRun) processBatch() error {
 // prefetchQuotes asks, in one local activity, for every symbol the batch
 // will price that the account has no valid quote for: the legacy server is
 // slow, so asking for all of them in parallel is what keeps a batch fast.
-func (r *accountRun) prefetchQuotes(batch []queued, now time.Time) (map[string]activities.QuoteResult, error) {
+func (r *accountRun) prefetchQuotes(batch []queued, hits []TriggerHit, now time.Time) (map[string]activities.QuoteResult, error) {
 	need := map[string]bool{}
+	for _, h := range hits {
+		need[h.Key.Symbol] = trading.ValidSymbol(h.Key.Symbol)
+	}
 	for _, q := range batch {
 		c := q.cmd
 		if !c.Name.NeedsQuote() || !trading.ValidSymbol(c.Symbol) || !r.st.Account.Opened && c.Name != trading.Add && !anyAdd(batch) {
@@ -400,6 +434,7 @@ func (r *accountRun) prefetchQuotes(batch []queued, now time.Time) (map[string]a
 		need[c.Symbol] = true
 	}
 	out := map[string]activities.QuoteResult{}
+	maps.DeleteFunc(need, func(_ string, ok bool) bool { return !ok })
 	if len(need) == 0 {
 		return out, nil
 	}
@@ -440,6 +475,21 @@ func (r *accountRun) flushAudit() error {
 	if len(r.unwritten) == 0 {
 		return nil
 	}
+	var a *activities.Activities
+	if r.auditVersion() == auditByActivity {
+		ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			// Unlimited retries: during a Postgres outage the account waits
+			// (and answers queries); its updates stay unacknowledged.
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
+				MaximumInterval: 5 * time.Second},
+		})
+		if err := workflow.ExecuteActivity(ctx, a.WriteAudit, r.unwritten).Get(ctx, nil); err != nil {
+			return err
+		}
+		r.unwritten = nil
+		return nil
+	}
 	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		// A retry whose backoff is longer than the workflow task timeout
@@ -449,7 +499,6 @@ func (r *accountRun) flushAudit() error {
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
 			MaximumInterval: 10 * time.Second},
 	})
-	var a *activities.Activities
 	if err := workflow.ExecuteLocalActivity(ctx, a.WriteAudit, r.unwritten).Get(ctx, nil); err != nil {
 		return err
 	}

@@ -475,6 +475,7 @@ func TestContinueAsNewCarriesPendingTradesAndTriggers(t *testing.T) {
 	}
 	hit := workflows.TriggerHit{Key: next.State.Watched[0].Key,
 		Quote: trading.Quote{Symbol: "ABC", User: "alice", Price: money("9.00"), FetchedAt: h2.env.Now()}}
+	h2.quotes.set("ABC", "9.00") // what the account sees when it checks the hit
 	h2.check(3*time.Second, func() {
 		// The watcher reports twice (a retry): the order executes once.
 		h2.env.SignalWorkflow(workflows.SignalTriggerHit, hit)
