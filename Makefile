@@ -30,9 +30,11 @@ test: postgres
 bench: postgres build
 	$(BIN) workload run --embedded --quote-latency legacy --validate-xsd $(SHARED)/spec/logfile.xsd $(SHARED)/workloads/100User_testWorkLoad
 
-## chaos: the fault-injection tests (worker kill -9, stack restart, Postgres outage, slow quotes).
+## chaos: the fault-injection tests (worker kill -9, stack restart, Postgres outage, slow quotes),
+## bigger than in `make test`, plus the ledger check over the 100-user course workload.
 chaos: postgres build
-	$(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/
+	CHAOS_USERS=50 CHAOS_LINES=20000 CHAOS_KILLS=4 $(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/
+	CHAOS_WORKLOAD=100User_testWorkLoad $(GO) test -count=1 -timeout 30m -run TestChaosLedger -v ./internal/chaos/
 
 ## generate: regenerate templ's Go code (web/TestGeneratedTemplatesAreCurrent fails when it is stale).
 generate:
