@@ -37,18 +37,11 @@ func parse(name string, args []string, extra func(fs *flag.FlagSet)) (stack.Conf
 		extra(fs)
 	}
 	// Flags may come before or after the arguments (`summary alice --json`).
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return cfg, fs, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return cfg, fs, err
 	}
-	err := fs.Parse(append([]string{"--"}, positional...))
+	err = fs.Parse(append([]string{"--"}, positional...))
 	return cfg, fs, err
 }
 

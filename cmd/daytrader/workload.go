@@ -243,7 +243,7 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 	if env.dev, err = stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: true}); err != nil {
 		return nil, err
 	}
-	logger.Info("embedded stack started", "data_dir", env.dataDir, "database", redactURL(dbURL),
+	logger.Info("embedded stack started", "data_dir", env.dataDir, "database", stack.Redact(dbURL),
 		"temporal", env.dev.Config.TemporalAddress, "quote_latency", cfg.QuoteLatency)
 	return env, nil
 }
@@ -256,7 +256,7 @@ func (e *embeddedEnv) close() {
 	}
 	if e.keep {
 		if e.dev != nil {
-			fmt.Fprintf(os.Stderr, "kept the data dir %s and the database %s\n", e.dataDir, redactURL(e.dev.Config.DatabaseURL))
+			fmt.Fprintf(os.Stderr, "kept the data dir %s and the database %s\n", e.dataDir, stack.Redact(e.dev.Config.DatabaseURL))
 		}
 		return
 	}
@@ -282,14 +282,14 @@ func (e *embeddedEnv) close() {
 func createDatabase(ctx context.Context, serverURL string) (string, func(context.Context) error, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", redactURL(serverURL))
+		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", stack.Redact(serverURL))
 	}
 	// rand.Text is base32: lower-cased it is a valid unquoted identifier part.
 	name := "daytrader_run_" + strings.ToLower(rand.Text()[:16])
 	exec := func(ctx context.Context, statement string) error {
 		conn, err := pgx.Connect(ctx, serverURL)
 		if err != nil {
-			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", redactURL(serverURL), err)
+			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", stack.Redact(serverURL), err)
 		}
 		defer conn.Close(ctx)
 		_, err = conn.Exec(ctx, statement)
@@ -304,13 +304,6 @@ func createDatabase(ctx context.Context, serverURL string) (string, func(context
 		return exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
 	return u.String(), drop, nil
-}
-
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable URL)"
 }
 
 func workloadGen(args []string) error {
