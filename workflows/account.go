@@ -46,9 +46,8 @@ const (
 	auditWriteChange = "quotes-recorded-before-audit"
 	// auditInTask (DefaultVersion): a local activity in the batch's task.
 	auditInTask = workflow.DefaultVersion
-	// auditAfterQuotesTask: the task ends after the quote fetch, then a
-	// local activity writes.
-	auditAfterQuotesTask workflow.Version = 1
+	// Version 1 (end the task after the quote fetch, then a local activity)
+	// never left development and is not supported.
 	// auditByActivity: a regular activity, scheduled by the task that ran
 	// the batch, so it runs only once that task is in the history, with the
 	// records that history implies; its retries reuse the same input.
@@ -191,22 +190,19 @@ func AccountWithOptions(ctx workflow.Context, in AccountInput, opts AccountOptio
 	if err := r.registerHandlers(); err != nil {
 		return err
 	}
-	drain := r.drain
-	cmdCh, cmdsCh, hitCh := r.cmdCh, r.cmdsCh, r.hitCh
-
 	for {
-		drain()
+		r.drain()
 		if len(r.queue) == 0 && len(r.hits) == 0 {
 			if r.closable() {
 				// A user who never opened an account leaves nothing to keep.
 				return nil
 			}
 			if r.shouldContinueAsNew() && workflow.AllHandlersFinished(ctx) {
-				return r.continueAsNew(drain)
+				return r.continueAsNew()
 			}
 			r.armTimer()
 			err := workflow.Await(ctx, func() bool {
-				return cmdCh.Len() > 0 || cmdsCh.Len() > 0 || hitCh.Len() > 0 || len(r.queue) > 0 ||
+				return r.cmdCh.Len() > 0 || r.cmdsCh.Len() > 0 || r.hitCh.Len() > 0 || len(r.queue) > 0 ||
 					(r.timer != nil && r.timer.IsReady())
 			})
 			if err != nil {
@@ -320,19 +316,6 @@ func (r *accountRun) processBatch() error {
 	quotes, err := r.prefetchQuotes(batch, hits, now)
 	if err != nil {
 		return err
-	}
-	if len(quotes) > 0 && r.auditVersion() == auditAfterQuotesTask {
-		// A local activity's result is recorded only when its workflow task
-		// completes. If the worker died after this batch's audit write but
-		// before that, a retry would fetch other quotes (another cache,
-		// another legacy hit), produce other audit records and so other keys:
-		// records twice. Ending the task here records the quotes first, so
-		// the rest of the batch is a pure function of history and its audit
-		// keys are the same on every attempt.
-		if err := workflow.Sleep(r.ctx, time.Millisecond); err != nil {
-			return err
-		}
-		now = workflow.Now(r.ctx)
 	}
 	quoter := func(sym string) (trading.Quote, bool, error) {
 		if q, ok := r.st.Account.LastQuotes[sym]; ok && q.ValidAt(now) {
@@ -684,8 +667,8 @@ func (r *accountRun) shouldContinueAsNew() bool {
 
 // continueAsNew carries the whole state, including commands that arrived
 // after the last batch, into a fresh run.
-func (r *accountRun) continueAsNew(drain func()) error {
-	drain()
+func (r *accountRun) continueAsNew() error {
+	r.drain()
 	for _, q := range r.queue {
 		r.st.Queue = append(r.st.Queue, q.cmd)
 	}
