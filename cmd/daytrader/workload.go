@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -21,7 +20,6 @@ import (
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/daytradinginc/daytrader/workloads"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/term"
 )
 
@@ -280,30 +278,8 @@ func (e *embeddedEnv) close() {
 // createDatabase creates a database with a new name on the server of
 // serverURL and returns its URL and how to drop it.
 func createDatabase(ctx context.Context, serverURL string) (string, func(context.Context) error, error) {
-	u, err := url.Parse(serverURL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", stack.Redact(serverURL))
-	}
 	// rand.Text is base32: lower-cased it is a valid unquoted identifier part.
-	name := "daytrader_run_" + strings.ToLower(rand.Text()[:16])
-	exec := func(ctx context.Context, statement string) error {
-		conn, err := pgx.Connect(ctx, serverURL)
-		if err != nil {
-			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", stack.Redact(serverURL), err)
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, statement)
-		return err
-	}
-	if err := exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("creating the run's database: %w", err)
-	}
-	u.Path = "/" + name
-	drop := func(ctx context.Context) error {
-		// FORCE: the stack's pool may not have let go of every connection yet.
-		return exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	}
-	return u.String(), drop, nil
+	return stack.CreateDatabase(ctx, serverURL, "daytrader_run_"+strings.ToLower(rand.Text()[:16]))
 }
 
 func workloadGen(args []string) error {

@@ -20,7 +20,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,10 +29,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/temporal"
 )
@@ -53,24 +52,17 @@ func DatabaseURL(t testing.TB) string {
 	defer cancel()
 
 	name := databaseName(t.Name())
-	if err := adminExec(ctx, serverURL, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("testenv: create database %s on DATABASE_URL: %v", name, err)
+	dbURL, drop, err := stack.CreateDatabase(ctx, serverURL, name)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		// FORCE: a test may leave connections (a pool, a listener) open.
-		if err := adminExec(ctx, serverURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := drop(ctx); err != nil {
 			t.Errorf("testenv: drop database %s: %v", name, err)
 		}
 	})
-
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		t.Fatalf("testenv: DATABASE_URL: %v", err)
-	}
-	u.Path = "/" + name
-	dbURL := u.String()
 	if err := migrations.Up(ctx, dbURL); err != nil {
 		t.Fatalf("testenv: migrate %s: %v", name, err)
 	}
@@ -90,16 +82,6 @@ func databaseName(testName string) string {
 		readable = readable[:maxReadable]
 	}
 	return "t_" + readable + "_" + hex.EncodeToString(random[:])
-}
-
-func adminExec(ctx context.Context, serverURL, statement string) error {
-	conn, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, statement)
-	return err
 }
 
 var shared struct {

@@ -1,0 +1,46 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// databaseIdentifier is what CreateDatabase accepts as a name: an unquoted
+// PostgreSQL identifier, so it can be spliced into DDL (which takes no
+// parameters) without any way to inject SQL.
+var databaseIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// CreateDatabase creates database name on the server of serverURL and
+// returns its URL and how to drop it again. Fresh databases keep benchmark
+// runs and tests apart from each other and from the dev database.
+func CreateDatabase(ctx context.Context, serverURL, name string) (string, func(context.Context) error, error) {
+	if !databaseIdentifier.MatchString(name) {
+		return "", nil, fmt.Errorf("database name %q must be lower-case letters, digits and _ (at most 63)", name)
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", Redact(serverURL))
+	}
+	exec := func(ctx context.Context, statement string) error {
+		conn, err := pgx.Connect(ctx, serverURL)
+		if err != nil {
+			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", Redact(serverURL), err)
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, statement)
+		return err
+	}
+	if err := exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("creating database %s: %w", name, err)
+	}
+	u.Path = "/" + name
+	drop := func(ctx context.Context) error {
+		// FORCE: a pool or a listener may not have let go of every connection yet.
+		return exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}
+	return u.String(), drop, nil
+}
