@@ -93,6 +93,27 @@ func (s *Accounts) Summary(ctx context.Context, user string) (trading.Summary, e
 	return sum, err
 }
 
+// HasAccount reports whether Temporal knows user's account workflow
+// account-<user>: it is running, or it has closed and is still kept (within
+// the namespace's retention). A command sent by signal or update counts from
+// the moment Temporal accepted it, before the workflow has run it, because the
+// signal or update starts the workflow in the same call. An invalid user id
+// is an error and never reaches Temporal.
+func (s *Accounts) HasAccount(ctx context.Context, user string) (bool, error) {
+	if !trading.ValidUser(user) {
+		return false, fmt.Errorf("user id %q must be 1 to 64 letters or digits", user)
+	}
+	_, err := s.Client.DescribeWorkflowExecution(ctx, AccountWorkflowID(user), "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 // Progress returns how many commands an account has processed.
 func (s *Accounts) Progress(ctx context.Context, user string) (Progress, error) {
 	v, err := s.Client.QueryWorkflow(ctx, AccountWorkflowID(user), "", QueryProgress)
