@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
@@ -9,10 +8,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
-
-// DumpLogWorkflowID names the administrator's DUMPLOG of one transaction, so
-// starting it twice for the same transaction runs it once.
-func DumpLogWorkflowID(txNum int64) string { return fmt.Sprintf("dumplog-%d", txNum) }
 
 // DumpLog is the administrator's system-wide DUMPLOG: it records the command
 // and writes every account's history into the dump directory.

@@ -8,27 +8,19 @@ import (
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
-// SignalReprice tells a Trigger workflow its order's trigger price changed
-// (payload: the new price as a decimal string).
-const SignalReprice = "reprice"
-
-// TriggerWorkflowID is the ID of the workflow that watches one trigger.
-func TriggerWorkflowID(user string, k trading.TriggerKey) string {
-	return fmt.Sprintf("trigger-%s-%s-%s", user, k.Side, k.Symbol)
-}
-
-// TriggerInput starts the watcher of one buy or sell trigger.
-type TriggerInput struct {
-	User       string             `json:"user"`
-	Key        trading.TriggerKey `json:"key"`
-	Price      decimal.Decimal    `json:"price"`
-	CheckEvery time.Duration      `json:"checkEvery"`
-	// Checks counts price checks across continue-as-new (audit keys).
-	Checks int64 `json:"checks,omitempty"`
+// triggerRun is one run of a Trigger workflow.
+type triggerRun struct {
+	ctx    workflow.Context
+	in     TriggerInput
+	info   *workflow.Info
+	logger log.Logger
+	// lactx runs the local activities (quote, audit of a legacy hit).
+	lactx workflow.Context
 }
 
 // Trigger watches the price of one order's symbol. Every CheckEvery it gets
@@ -36,23 +28,12 @@ type TriggerInput struct {
 // condition holds, tells the account, which re-checks and executes. The
 // account cancels this workflow once the order is executed or cancelled.
 func Trigger(ctx workflow.Context, in TriggerInput) error {
-	logger := workflow.GetLogger(ctx)
-	info := workflow.GetInfo(ctx)
-	reprice := workflow.GetSignalChannel(ctx, SignalReprice)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var p decimal.Decimal
-			if !reprice.Receive(ctx, &p) {
-				return
-			}
-			in.Price = p
-		}
-	})
-	var a *activities.Activities
-	lactx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
-	})
+	t := &triggerRun{ctx: ctx, in: in, info: workflow.GetInfo(ctx), logger: workflow.GetLogger(ctx),
+		lactx: workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 15 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		})}
+	t.followReprices()
 	every := in.CheckEvery
 	if every <= 0 {
 		every = DefaultAccountOptions.TriggerCheckEvery
@@ -64,36 +45,69 @@ func Trigger(ctx workflow.Context, in TriggerInput) error {
 			}
 			return err
 		}
-		var quotes map[string]activities.QuoteResult
-		req := activities.QuotesRequest{User: in.User, Symbols: []string{in.Key.Symbol}}
-		if err := workflow.ExecuteLocalActivity(lactx, a.GetQuotes, req).Get(ctx, &quotes); err != nil {
-			logger.Warn("trigger price check failed", "error", err)
-			continue
+		t.check()
+		if t.info.GetContinueAsNewSuggested() || t.info.GetCurrentHistoryLength() > 2000 {
+			return workflow.NewContinueAsNewError(ctx, Trigger, t.in)
 		}
-		res := quotes[in.Key.Symbol]
-		if res.Err != "" {
-			logger.Warn("trigger price check failed", "error", res.Err)
-			continue
-		}
-		in.Checks++
-		if res.LegacyHit {
-			ev := trading.QuoteEvent(res.Quote, 1)
-			ev.Key = fmt.Sprintf("%s/%s/q%d", info.WorkflowExecution.ID, info.FirstRunID, in.Checks)
-			if err := workflow.ExecuteLocalActivity(lactx, a.WriteAudit, []trading.Event{ev}).Get(ctx, nil); err != nil {
-				logger.Error("auditing a trigger's quote failed", "error", err)
+	}
+}
+
+// followReprices applies every SignalReprice to the watched price.
+func (t *triggerRun) followReprices() {
+	reprice := workflow.GetSignalChannel(t.ctx, SignalReprice)
+	workflow.Go(t.ctx, func(ctx workflow.Context) {
+		for {
+			var p decimal.Decimal
+			if !reprice.Receive(ctx, &p) {
+				return
 			}
+			t.in.Price = p
 		}
-		p := res.Quote.Price
-		holds := (in.Key.Side == trading.BuySide && p.LessThanOrEqual(in.Price)) ||
-			(in.Key.Side == trading.SellSide && p.GreaterThanOrEqual(in.Price))
-		if holds {
-			hit := TriggerHit{Key: in.Key, Quote: res.Quote}
-			if err := workflow.SignalExternalWorkflow(ctx, AccountWorkflowID(in.User), "", SignalTriggerHit, hit).Get(ctx, nil); err != nil {
-				logger.Warn("telling the account about a trigger hit failed", "error", err)
-			}
-		}
-		if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > 2000 {
-			return workflow.NewContinueAsNewError(ctx, Trigger, in)
-		}
+	})
+}
+
+// check gets a quote and tells the account when the condition holds. A
+// failed check is logged and left to the next one.
+func (t *triggerRun) check() {
+	var quotes map[string]activities.QuoteResult
+	var a *activities.Activities
+	req := activities.QuotesRequest{User: t.in.User, Symbols: []string{t.in.Key.Symbol}}
+	if err := workflow.ExecuteLocalActivity(t.lactx, a.GetQuotes, req).Get(t.ctx, &quotes); err != nil {
+		t.logger.Warn("trigger price check failed", "err", err)
+		return
+	}
+	res := quotes[t.in.Key.Symbol]
+	if res.Err != "" {
+		t.logger.Warn("trigger price check failed", "err", res.Err)
+		return
+	}
+	t.in.Checks++
+	if res.LegacyHit {
+		t.auditLegacyHit(res.Quote)
+	}
+	p := res.Quote.Price
+	holds := (t.in.Key.Side == trading.BuySide && p.LessThanOrEqual(t.in.Price)) ||
+		(t.in.Key.Side == trading.SellSide && p.GreaterThanOrEqual(t.in.Price))
+	if holds {
+		t.tellAccount(res.Quote)
+	}
+}
+
+// auditLegacyHit records the billed quote this watcher fetched itself.
+func (t *triggerRun) auditLegacyHit(q trading.Quote) {
+	ev := trading.QuoteEvent(q, 1)
+	ev.Key = fmt.Sprintf("%s/%s/q%d", t.info.WorkflowExecution.ID, t.info.FirstRunID, t.in.Checks)
+	var a *activities.Activities
+	if err := workflow.ExecuteLocalActivity(t.lactx, a.WriteAudit, []trading.Event{ev}).Get(t.ctx, nil); err != nil {
+		t.logger.Error("auditing a trigger's quote failed", "err", err)
+	}
+}
+
+// tellAccount signals the hit; the account prices it again itself.
+func (t *triggerRun) tellAccount(q trading.Quote) {
+	hit := TriggerHit{Key: t.in.Key, Quote: q}
+	err := workflow.SignalExternalWorkflow(t.ctx, AccountWorkflowID(t.in.User), "", SignalTriggerHit, hit).Get(t.ctx, nil)
+	if err != nil {
+		t.logger.Warn("telling the account about a trigger hit failed", "err", err)
 	}
 }

@@ -1,0 +1,215 @@
+package workflows
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/trading"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// batchQuotes are the quotes fetched for one batch, by symbol.
+type batchQuotes map[string]activities.QuoteResult
+
+// processBatch runs every queued command and trigger hit in arrival order,
+// then writes their audit events in one go and answers waiting updates.
+func (r *accountRun) processBatch() error {
+	batch, hits := r.queue, r.hits
+	r.queue, r.hits = nil, nil
+	r.worked = true
+	now := workflow.Now(r.ctx)
+
+	quotes := r.prefetchQuotes(batch, hits, now)
+	r.checkHits(hits, quotes, now)
+	env := trading.Env{Now: now, Quote: r.quoter(quotes, now)}
+	for _, q := range batch {
+		if err := r.apply(q, env); err != nil {
+			return err
+		}
+	}
+	r.recordUnusedLegacyHits(quotes, firstTxNum(batch))
+	if err := r.flushAudit(); err != nil {
+		return err
+	}
+	for _, q := range batch {
+		if q.wait != nil {
+			q.wait.done = true
+		}
+	}
+	r.markChildrenDirty(now)
+	return nil
+}
+
+// quoter prices a command: the account's own valid quote first, else the
+// one the batch fetched.
+func (r *accountRun) quoter(quotes batchQuotes, now time.Time) trading.Quoter {
+	return func(sym string) (trading.Quote, bool, error) {
+		if q, ok := r.st.Account.LastQuotes[sym]; ok && q.ValidAt(now) {
+			return q, false, nil
+		}
+		res, ok := quotes[sym]
+		if !ok {
+			return trading.Quote{}, false, fmt.Errorf("no quote fetched for %s", sym)
+		}
+		if res.Err != "" {
+			return trading.Quote{}, false, fmt.Errorf("%s", res.Err)
+		}
+		// A legacy hit is audited by the first command that uses it.
+		hit := res.LegacyHit
+		res.LegacyHit = false
+		quotes[sym] = res
+		return res.Quote, hit, nil
+	}
+}
+
+// checkHits runs the triggers that Trigger workflows reported. A hit is only
+// a hint (any client can send one): the account checks its trigger against a
+// quote it fetched itself, never the hit's.
+func (r *accountRun) checkHits(hits []TriggerHit, quotes batchQuotes, now time.Time) {
+	for _, h := range hits {
+		res, ok := quotes[h.Key.Symbol]
+		if !ok || res.Err != "" {
+			continue // the watcher checks again
+		}
+		evs, _ := r.st.Account.CheckTriggers(res.Quote, 0, now)
+		r.record(evs)
+	}
+}
+
+// apply runs one queued command through the rules, records its audit events
+// and keeps its result for a waiting update.
+func (r *accountRun) apply(q queued, env trading.Env) error {
+	cmd := q.cmd
+	if res, skip := r.skip(cmd); skip {
+		q.answer(res)
+		return nil
+	}
+	out := r.st.Account.Execute(cmd, env)
+	r.remember(cmd.TxNum)
+	r.st.Processed++
+	r.ranCommands++
+	r.record(out.Events)
+	if cmd.Name == trading.DumpLog && out.Result.OK {
+		if err := r.dumpLog(cmd, &out.Result); err != nil {
+			return err
+		}
+	}
+	q.answer(out.Result)
+	return nil
+}
+
+// skip says whether cmd must not run at all, and the result an update that
+// sent it gets.
+func (r *accountRun) skip(cmd trading.Command) (trading.Result, bool) {
+	logger := workflow.GetLogger(r.ctx)
+	if cmd.TxNum > 0 && r.recent[cmd.TxNum] {
+		// Applied before (a redelivered signal, a retried update): once only.
+		logger.Warn("duplicate command ignored", "txNum", cmd.TxNum, "command", cmd.Name)
+		return trading.Result{TxNum: cmd.TxNum, Command: cmd.Name, OK: false,
+			Message: fmt.Sprintf("transaction %d was already processed", cmd.TxNum)}, true
+	}
+	if !cmd.Name.Known() || cmd.TxNum <= 0 {
+		// No audit record can describe it (logfile.xsd knows only the spec's
+		// commands and positive transaction numbers): refuse it here.
+		// Updates never get this far: their validator refuses it.
+		logger.Warn("malformed command ignored", "txNum", cmd.TxNum, "command", cmd.Name)
+		return trading.Result{TxNum: cmd.TxNum, Command: cmd.Name, OK: false,
+			Message: "malformed command: unknown name or transaction number not positive"}, true
+	}
+	return trading.Result{}, false
+}
+
+// recordUnusedLegacyHits audits the legacy hits that no command used (its
+// command failed first): they are billed all the same, so they are audited
+// under the batch's first transaction.
+func (r *accountRun) recordUnusedLegacyHits(quotes batchQuotes, txNum int64) {
+	for _, sym := range slices.Sorted(maps.Keys(quotes)) {
+		if res := quotes[sym]; res.LegacyHit && res.Err == "" {
+			r.record([]trading.Event{trading.QuoteEvent(res.Quote, txNum)})
+		}
+	}
+}
+
+// prefetchQuotes asks, in one local activity, for every symbol the batch
+// will price that the account has no valid quote for: the legacy server is
+// slow, so asking for all of them in parallel is what keeps a batch fast.
+func (r *accountRun) prefetchQuotes(batch []queued, hits []TriggerHit, now time.Time) batchQuotes {
+	symbols := r.symbolsToFetch(batch, hits, now)
+	out := batchQuotes{}
+	if len(symbols) == 0 {
+		return out
+	}
+	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
+		// The quote client gives up after ~4 s itself; a failure becomes a
+		// per-symbol error, so the activity only fails on a worker crash.
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: 3},
+	})
+	var a *activities.Activities
+	req := activities.QuotesRequest{User: r.user, Symbols: symbols}
+	if err := workflow.ExecuteLocalActivity(ctx, a.GetQuotes, req).Get(ctx, &out); err != nil {
+		// Quotes unavailable: commands that need one fail with a clear error.
+		for _, sym := range symbols {
+			out[sym] = activities.QuoteResult{Err: "quote service unavailable: " + err.Error()}
+		}
+	}
+	return out
+}
+
+// symbolsToFetch lists, sorted, the well-formed symbols the batch's hits and
+// commands need a quote for and the account holds no valid quote of. An
+// account that is not open (and is not being opened by the batch) asks for
+// nothing: its commands fail before they price anything.
+func (r *accountRun) symbolsToFetch(batch []queued, hits []TriggerHit, now time.Time) []string {
+	need := map[string]bool{}
+	for _, h := range hits {
+		need[h.Key.Symbol] = trading.ValidSymbol(h.Key.Symbol)
+	}
+	opening := r.st.Account.Opened || anyAdd(batch)
+	for _, q := range batch {
+		c := q.cmd
+		if !c.Name.NeedsQuote() || !trading.ValidSymbol(c.Symbol) || !opening {
+			continue
+		}
+		if lq, ok := r.st.Account.LastQuotes[c.Symbol]; ok && lq.ValidAt(now) {
+			continue
+		}
+		need[c.Symbol] = true
+	}
+	maps.DeleteFunc(need, func(_ string, ok bool) bool { return !ok })
+	return slices.Sorted(maps.Keys(need))
+}
+
+func anyAdd(batch []queued) bool {
+	return slices.ContainsFunc(batch, func(q queued) bool { return q.cmd.Name == trading.Add })
+}
+
+// remember adds tx to the duplicate-detection window, forgetting the oldest
+// numbers beyond its size.
+func (r *accountRun) remember(tx int64) {
+	if tx <= 0 {
+		return
+	}
+	r.lastTxNum = tx
+	r.recent[tx] = true
+	r.st.RecentTxNums = append(r.st.RecentTxNums, tx)
+	if over := len(r.st.RecentTxNums) - r.opts.DuplicateWindow; over > 0 {
+		for _, old := range r.st.RecentTxNums[:over] {
+			delete(r.recent, old)
+		}
+		r.st.RecentTxNums = slices.Clone(r.st.RecentTxNums[over:])
+	}
+}
+
+func firstTxNum(batch []queued) int64 {
+	for _, q := range batch {
+		if q.cmd.TxNum > 0 {
+			return q.cmd.TxNum
+		}
+	}
+	return 1
+}
