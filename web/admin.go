@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,10 +72,15 @@ func pathUser(w http.ResponseWriter, r *http.Request) string {
 }
 
 func (s *Server) adminUserPage(w http.ResponseWriter, r *http.Request) {
-	user := pathUser(w, r)
-	if user == "" {
-		return
+	if user := pathUser(w, r); user != "" {
+		s.renderAdminUser(w, r, user, http.StatusOK, authForm{})
 	}
+}
+
+// renderAdminUser is the administrator's page of one account: its summary,
+// its web login (or the form that creates one) and its history. status is
+// the answer's unless the history fails; form is the login form's state.
+func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, user string, status int, form authForm) {
 	base := "/admin/users/" + url.PathEscape(user)
 	sum := s.loadSummary(r.Context(), user)
 	d := historyData{
@@ -85,9 +91,64 @@ func (s *Server) adminUserPage(w http.ResponseWriter, r *http.Request) {
 		DumpPath:     base + "/dumplog",
 		TemporalLink: s.temporalLink(user),
 		Summary:      &sum,
+		Login:        s.loadLogin(r.Context(), user, base+"/login", form),
 	}
-	status := s.loadHistory(r, &d)
+	if st := s.loadHistory(r, &d); st != http.StatusOK && status == http.StatusOK {
+		status = st
+	}
 	s.renderPage(w, r, status, historyView(d))
+}
+
+// adminLogin is the web-login part of the administrator's account page.
+type adminLogin struct {
+	Exists      bool
+	Login       userListing
+	Unavailable bool   // the user table could not be read
+	Action      string // where the create form posts
+	Form        authForm
+}
+
+func (s *Server) loadLogin(ctx context.Context, user, action string, form authForm) *adminLogin {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	l := &adminLogin{Action: action, Form: form}
+	var err error
+	l.Login, l.Exists, err = s.users.find(ctx, user)
+	if err != nil {
+		s.log.Error("reading web login", "user", user, "err", err)
+		l.Unavailable = true
+	}
+	return l
+}
+
+// adminCreateLogin gives an account a web login with the password the
+// administrator chose: the only way an existing trading account gets one
+// from the web (self-registration refuses its name). It never changes an
+// existing login; the CLI (daytrader user) resets passwords.
+func (s *Server) adminCreateLogin(w http.ResponseWriter, r *http.Request) {
+	user := pathUser(w, r)
+	if user == "" {
+		return
+	}
+	password := r.PostFormValue("password")
+	if field, msg := checkNewLogin(user, password, r.PostFormValue("confirm")); msg != "" {
+		s.renderAdminUser(w, r, user, http.StatusUnprocessableEntity, authForm{Error: msg, Field: field})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	switch err := s.users.create(ctx, user, password, RoleTrader); {
+	case errors.Is(err, ErrUserExists):
+		s.renderAdminUser(w, r, user, http.StatusConflict, authForm{Error: user + " already has a web login."})
+		return
+	case err != nil:
+		s.log.Error("admin: creating web login", "user", user, "err", err)
+		s.renderAdminUser(w, r, user, http.StatusServiceUnavailable,
+			authForm{Error: "The web login could not be created right now. Please try again shortly."})
+		return
+	}
+	s.log.Info("web login created by an administrator", "user", user, "by", sessionFrom(r.Context()).User)
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(user), http.StatusSeeOther)
 }
 
 func (s *Server) adminUserDumpLog(w http.ResponseWriter, r *http.Request) {

@@ -1,9 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/daytradinginc/daytrader/audit"
 )
 
 // authForm is the state of the login or registration form.
@@ -69,7 +73,6 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
-	confirm := r.PostFormValue("confirm")
 	page := s.page(r, "Create an account", "")
 	fail := func(status int, field, msg string) {
 		s.renderPage(w, r, status, registerView(page, authForm{Username: name, Error: msg, Field: field}))
@@ -79,29 +82,60 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusTooManyRequests, "", "Too many attempts from your address. Wait a minute and try again.")
 		return
 	}
-	if err := CheckUsername(name); err != nil {
-		fail(http.StatusUnprocessableEntity, "username", capitalize(err.Error())+".")
+	if field, msg := checkNewLogin(name, password, r.PostFormValue("confirm")); msg != "" {
+		fail(http.StatusUnprocessableEntity, field, msg)
 		return
 	}
-	if err := CheckPassword(password); err != nil {
-		fail(http.StatusUnprocessableEntity, "password", capitalize(err.Error())+".")
-		return
-	}
-	if password != confirm {
-		fail(http.StatusUnprocessableEntity, "confirm", "The two passwords differ.")
-		return
-	}
-	switch err := s.users.register(r.Context(), name, password); {
+	switch err := s.users.register(r.Context(), name, password, s.accountExists); {
 	case errors.Is(err, ErrUserExists):
 		fail(http.StatusConflict, "username", "That user name is taken. Choose another one.")
 		return
+	case errors.Is(err, ErrAccountExists):
+		s.log.Warn("registration refused: the name belongs to a trading account", "user", name, "ip", clientIP(r))
+		fail(http.StatusConflict, "username", "The name "+name+" belongs to an existing trading account. "+
+			"An administrator gives that account its web login: ask yours, or choose another name.")
+		return
 	case err != nil:
-		s.log.Error("register: creating user", "err", err)
+		s.log.Error("register: creating user", "user", name, "err", err)
 		fail(http.StatusServiceUnavailable, "", "Registration is unavailable right now. Please try again shortly.")
 		return
 	}
 	s.log.Info("user registered", "user", name)
 	s.startSession(w, r, name)
+}
+
+// checkNewLogin says which field of a new login's form is wrong and why
+// (msg "" when none is).
+func checkNewLogin(name, password, confirm string) (field, msg string) {
+	if err := CheckUsername(name); err != nil {
+		return "username", capitalize(err.Error()) + "."
+	}
+	if err := CheckPassword(password); err != nil {
+		return "password", capitalize(err.Error()) + "."
+	}
+	if password != confirm {
+		return "confirm", "The two passwords differ."
+	}
+	return "", ""
+}
+
+// accountExists is self-registration's rule for "this name belongs to an
+// existing trading account": Temporal knows its account workflow (running, or
+// closed and still kept; a workload's signal counts from the moment it was
+// accepted, before any money is in), or the audit holds any record of that
+// user (a history outlives the closed workflow Temporal forgets, and a new
+// web user of that name would see it). A name that only ever got error
+// records, such as a typo in a workload, counts too: that history is not the
+// registrant's, and an administrator can still give the name a login.
+func (s *Server) accountExists(ctx context.Context, user string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	known, err := s.cfg.Accounts.HasAccount(ctx, user)
+	if err != nil || known {
+		return known, err
+	}
+	page, err := s.cfg.Audit.History(ctx, audit.HistoryQuery{User: user, Limit: 1})
+	return len(page.Events) > 0, err
 }
 
 // startSession signs user in with a brand-new session (dropping whatever

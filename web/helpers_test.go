@@ -114,15 +114,18 @@ func applyMigrations(ctx context.Context, pool *pgxpool.Pool) error {
 type fakeAccounts struct {
 	mu        sync.Mutex
 	executed  []trading.Command
-	summaries []string // users whose summary was read
+	summaries []string        // users whose summary was read
+	checked   []string        // users HasAccount was asked about
+	workflows map[string]bool // account workflows without money (e.g. a typo's, closed)
 	accounts  map[string]*trading.Summary
 	price     decimal.Decimal
-	failWith  error // Execute returns this error when set
+	failWith  error // Execute and HasAccount return this error when set
 	now       func() time.Time
 }
 
 func newFakeAccounts() *fakeAccounts {
-	return &fakeAccounts{accounts: map[string]*trading.Summary{}, price: decimal.RequireFromString("12.34"), now: time.Now}
+	return &fakeAccounts{accounts: map[string]*trading.Summary{}, workflows: map[string]bool{},
+		price: decimal.RequireFromString("12.34"), now: time.Now}
 }
 
 func (f *fakeAccounts) Execute(ctx context.Context, cmd trading.Command) (trading.Result, error) {
@@ -202,6 +205,32 @@ func (f *fakeAccounts) Summary(ctx context.Context, user string) (trading.Summar
 	return trading.Summary{User: user}, nil
 }
 
+// HasAccount is true for a user with an account (ADD or set) or with a
+// workflow that holds no money (startWorkflow), as Temporal would know them.
+func (f *fakeAccounts) HasAccount(ctx context.Context, user string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checked = append(f.checked, user)
+	if f.failWith != nil {
+		return false, f.failWith
+	}
+	return f.accounts[user] != nil || f.workflows[user], nil
+}
+
+// startWorkflow plays a workflow for user that never opened an account,
+// such as the closed one a workload's typo leaves.
+func (f *fakeAccounts) startWorkflow(user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.workflows[user] = true
+}
+
+func (f *fakeAccounts) checkedUsers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.checked...)
+}
+
 // set makes s the account of s.User.
 func (f *fakeAccounts) set(s trading.Summary) {
 	f.mu.Lock()
@@ -256,7 +285,14 @@ func (f *fakeAudit) History(ctx context.Context, q audit.HistoryQuery) (audit.Hi
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.queries = append(f.queries, q)
-	return f.page, nil
+	// Like the store, a query for one user sees only that user's records.
+	page := audit.HistoryPage{NextBeforeID: f.page.NextBeforeID}
+	for _, e := range f.page.Events {
+		if q.User == "" || e.User == q.User {
+			page.Events = append(page.Events, e)
+		}
+	}
+	return page, nil
 }
 
 func (f *fakeAudit) DumpXML(ctx context.Context, w io.Writer, user string) (int64, error) {

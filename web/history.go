@@ -41,6 +41,7 @@ type historyData struct {
 	DumpPath     string
 	TemporalLink string
 	Summary      *summaryView // shown on the admin view
+	Login        *adminLogin  // the admin view's web-login section
 	Filter       historyFilter
 	Events       []audit.StoredEvent
 	OlderLink    string

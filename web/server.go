@@ -38,6 +38,10 @@ type Accounts interface {
 	Execute(ctx context.Context, cmd trading.Command) (trading.Result, error)
 	// Summary is Exists=false for a user with no account yet.
 	Summary(ctx context.Context, user string) (trading.Summary, error)
+	// HasAccount reports whether Temporal knows user's account workflow
+	// account-<user>, running or closed (still kept), counting a signal or
+	// update from the moment it was accepted. Registration refuses such names.
+	HasAccount(ctx context.Context, user string) (bool, error)
 }
 
 // Audit is the audit store (*audit.Store implements it).
@@ -181,6 +185,7 @@ func (s *Server) routes() http.Handler {
 			r.Use(requireAdmin)
 			r.Get("/admin", s.adminPage)
 			r.Get("/admin/users/{user}", s.adminUserPage)
+			r.Post("/admin/users/{user}/login", s.adminCreateLogin)
 			r.Get("/admin/users/{user}/dumplog", s.adminUserDumpLog)
 			r.Get("/admin/dumplog", s.adminGlobalDumpLog)
 			r.Get("/api/accounts/{user}/summary", s.apiUserSummary)

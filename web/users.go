@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/argon2"
 
@@ -33,6 +34,10 @@ const (
 
 // ErrUserExists is returned by registration when the user name is taken.
 var ErrUserExists = errors.New("user name is taken")
+
+// ErrAccountExists is returned by registration when the name is the id of an
+// existing trading account: only an administrator gives it a web login.
+var ErrAccountExists = errors.New("user name belongs to an existing trading account")
 
 // CheckUsername says what is wrong with a user name, if anything: it is the
 // trading user id, so it follows the same rule ([A-Za-z0-9]{1,64}).
@@ -115,15 +120,58 @@ func (s *userStore) get(ctx context.Context, name string) (user, error) {
 	return u, err
 }
 
-// register creates a trader; ErrUserExists if the name is taken.
-func (s *userStore) register(ctx context.Context, name, password string) error {
+// register creates a trader's web login. It refuses a name that a web user
+// has (ErrUserExists) or that accountExists says belongs to a trading account
+// (ErrAccountExists); an error from accountExists refuses it too.
+//
+// The row is inserted first, in a transaction, and the account check runs
+// before the commit: the uncommitted row holds the name (a concurrent
+// registration or login creation of it waits for this one to end), and no
+// one can sign in as the name until the check has found no account. An
+// account opened after the check is a workload sending commands to an
+// existing web user, the operator's act as at any later time, not a stranger
+// taking over money that was there before.
+func (s *userStore) register(ctx context.Context, name, password string,
+	accountExists func(context.Context, string) (bool, error)) error {
 	hash, err := hashPassword(password)
 	if err != nil {
 		return err
 	}
-	tag, err := s.db.Exec(ctx, `
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if err := insertUser(ctx, tx, name, hash, RoleTrader); err != nil {
+			return err
+		}
+		exists, err := accountExists(ctx, name)
+		switch {
+		case err != nil:
+			return fmt.Errorf("checking for a trading account %s: %w", name, err)
+		case exists:
+			return ErrAccountExists
+		}
+		return nil
+	})
+}
+
+// create makes a web login for name (an administrator's action, also for an
+// existing trading account); ErrUserExists if name already has one, which
+// it leaves as it is.
+func (s *userStore) create(ctx context.Context, name, password, role string) error {
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return insertUser(ctx, s.db, name, hash, role)
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// insertUser adds a web login; ErrUserExists if the name has one.
+func insertUser(ctx context.Context, db execer, name, hash, role string) error {
+	tag, err := db.Exec(ctx, `
 		INSERT INTO web_users (username, password_hash, role) VALUES ($1, $2, $3)
-		ON CONFLICT (username) DO NOTHING`, name, hash, RoleTrader)
+		ON CONFLICT (username) DO NOTHING`, name, hash, role)
 	if err != nil {
 		return err
 	}
@@ -154,6 +202,18 @@ type userListing struct {
 	Name      string
 	Role      string
 	CreatedAt string
+}
+
+// find is name's web login as the admin pages show it; found=false if it
+// has none.
+func (s *userStore) find(ctx context.Context, name string) (userListing, bool, error) {
+	u := userListing{Name: name}
+	err := s.db.QueryRow(ctx, `SELECT role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM web_users WHERE username = $1`, name).
+		Scan(&u.Role, &u.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return userListing{}, false, nil
+	}
+	return u, err == nil, err
 }
 
 func (s *userStore) list(ctx context.Context) ([]userListing, error) {
