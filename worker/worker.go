@@ -11,11 +11,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Register puts every workflow and activity of DayTrader on w.
-func Register(w sdkworker.Registry, acts *activities.Activities) {
-	w.RegisterWorkflowWithOptions(workflows.Account, workflow.RegisterOptions{Name: "Account"})
-	w.RegisterWorkflowWithOptions(workflows.Trigger, workflow.RegisterOptions{Name: "Trigger"})
-	w.RegisterWorkflowWithOptions(workflows.DumpLog, workflow.RegisterOptions{Name: "DumpLog"})
+// Register puts every workflow and activity of DayTrader on w, the account
+// and trigger workflows bound to account (zero: the production defaults).
+func Register(w sdkworker.Registry, acts *activities.Activities, account workflows.AccountOptions) {
+	wfs := workflows.NewWorkflows(account)
+	w.RegisterWorkflowWithOptions(wfs.Account, workflow.RegisterOptions{Name: workflows.AccountWorkflowType})
+	w.RegisterWorkflowWithOptions(wfs.Trigger, workflow.RegisterOptions{Name: workflows.TriggerWorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.DumpLog, workflow.RegisterOptions{Name: workflows.DumpLogWorkflowType})
 	w.RegisterActivity(acts)
 }
 
@@ -29,6 +31,9 @@ type Options struct {
 	MaxConcurrentWorkflows int
 	MaxConcurrentLocalActs int
 	MaxCachedWorkflows     int
+	// Account tunes the account and trigger workflows this worker runs
+	// (zero: workflows.DefaultAccountOptions()); tests shorten intervals.
+	Account workflows.AccountOptions
 }
 
 // New creates a worker with DayTrader registered on it. Start it with Run or
@@ -57,6 +62,6 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActs,
 		MaxConcurrentActivityTaskPollers:        4,
 	})
-	Register(w, acts)
+	Register(w, acts, opts.Account)
 	return w
 }

@@ -26,14 +26,32 @@ type AccountOptions struct {
 	MaxCommandsPerRun int
 }
 
-// DefaultAccountOptions are the production settings.
-var DefaultAccountOptions = AccountOptions{
-	DuplicateWindow:   4096,
-	TriggerCheckEvery: 30 * time.Second,
-	ChildDebounce:     2 * time.Second,
-	MaxChildDelay:     20 * time.Second,
-	MaxHistoryEvents:  20000,
-	MaxCommandsPerRun: 20000,
+// DefaultAccountOptions are the production settings. It is a function, not
+// a variable, so that no test or caller can change them for everyone else:
+// pass options to the worker instead (worker.Options.Account).
+func DefaultAccountOptions() AccountOptions {
+	return AccountOptions{
+		DuplicateWindow:   4096,
+		TriggerCheckEvery: 30 * time.Second,
+		ChildDebounce:     2 * time.Second,
+		MaxChildDelay:     20 * time.Second,
+		MaxHistoryEvents:  20000,
+		MaxCommandsPerRun: 20000,
+	}
+}
+
+// Workflows are the Account and Trigger workflows bound to one set of
+// options; a worker registers their methods under AccountWorkflowType and
+// TriggerWorkflowType.
+type Workflows struct{ opts AccountOptions }
+
+// NewWorkflows binds the workflows to opts; the zero AccountOptions means
+// DefaultAccountOptions().
+func NewWorkflows(opts AccountOptions) *Workflows {
+	if opts == (AccountOptions{}) {
+		opts = DefaultAccountOptions()
+	}
+	return &Workflows{opts: opts}
 }
 
 // accountRun is the in-memory state of one run of the account workflow.
@@ -84,15 +102,16 @@ func (q queued) answer(res trading.Result) {
 	}
 }
 
-// Account is the workflow of one trader's account.
+// Account is the workflow of one trader's account with the default
+// options: what clients start (its name is AccountWorkflowType) and what
+// replay tests register.
 func Account(ctx workflow.Context, in AccountInput) error {
-	return AccountWithOptions(ctx, in, DefaultAccountOptions)
+	return NewWorkflows(DefaultAccountOptions()).Account(ctx, in)
 }
 
-// AccountWithOptions is Account with explicit options (tests register it
-// under the same name with short intervals).
-func AccountWithOptions(ctx workflow.Context, in AccountInput, opts AccountOptions) error {
-	r := newAccountRun(ctx, in, opts)
+// Account is the workflow of one trader's account.
+func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
+	r := newAccountRun(ctx, in, w.opts)
 	if err := r.registerHandlers(); err != nil {
 		return err
 	}
@@ -248,5 +267,5 @@ func (r *accountRun) continueAsNew() error {
 		// Hits are only hints: the watchers check again within a minute.
 		workflow.GetLogger(r.ctx).Info("trigger hits dropped at continue-as-new", "count", len(r.hits))
 	}
-	return workflow.NewContinueAsNewError(r.ctx, Account, AccountInput{User: r.user, State: r.st})
+	return workflow.NewContinueAsNewError(r.ctx, AccountWorkflowType, AccountInput{User: r.user, State: r.st})
 }

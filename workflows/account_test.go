@@ -10,6 +10,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/trading"
+	"github.com/daytradinginc/daytrader/worker"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
@@ -128,11 +129,8 @@ func newHarness(t *testing.T, opts workflows.AccountOptions) *harness {
 	env := s.NewTestWorkflowEnvironment()
 	h := &harness{t: t, env: env, audit: &memAudit{byKey: map[string]bool{}}}
 	h.quotes = &fakeQuotes{prices: map[string]string{}, hits: map[string]int{}, now: env.Now}
-	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.AccountInput) error {
-		return workflows.AccountWithOptions(ctx, in, opts)
-	}, workflow.RegisterOptions{Name: "Account"})
-	env.RegisterWorkflowWithOptions(workflows.Trigger, workflow.RegisterOptions{Name: "Trigger"})
-	env.RegisterActivity(&activities.Activities{Quotes: h.quotes, Audit: h.audit, Server: "test", DumpDir: "/dumps"})
+	// Registered as a worker registers them, bound to the test's options.
+	worker.Register(env, &activities.Activities{Quotes: h.quotes, Audit: h.audit, Server: "test", DumpDir: "/dumps"}, opts)
 	env.SetTestTimeout(30 * time.Second)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.AccountWorkflowID("alice")})
 	// The test environment routes signals only to children; a trigger's
@@ -538,5 +536,37 @@ func TestReplacedTriggerPriceReachesItsWatcher(t *testing.T) {
 	h.run(60*time.Second, workflows.AccountInput{User: "alice"})
 	if got := h.audit.count(trading.SystemEvent); got != 1 {
 		t.Errorf("systemEvents = %d, want 1", got)
+	}
+}
+
+// TestWorkerOptionsReachTheAccount checks that the options a worker is given
+// are the ones its account workflows run with: with a duplicate window of 2
+// a transaction number three commands old is no longer recognised.
+func TestWorkerOptionsReachTheAccount(t *testing.T) {
+	opts := testOptions
+	opts.DuplicateWindow = 2
+	h := newHarness(t, opts)
+	first := h.cmd(trading.Add, "100.00")
+	h.at(time.Second, first, h.cmd(trading.Add, "100.00"), h.cmd(trading.Add, "100.00"))
+	h.at(2*time.Second, first)
+	h.check(3*time.Second, func() {
+		if s := h.summary(); !s.Cash.Equal(money("400")) {
+			t.Errorf("cash = %s, want 400: the worker's duplicate window of 2 was not used", s.Cash)
+		}
+	})
+	h.run(4*time.Second, workflows.AccountInput{User: "alice"})
+}
+
+// TestTriggerWithoutIntervalUsesWorkerOptions starts a watcher whose input
+// names no interval: it checks at the worker's TriggerCheckEvery (10 s in
+// the tests), not at the production default (30 s).
+func TestTriggerWithoutIntervalUsesWorkerOptions(t *testing.T) {
+	h := newHarness(t, testOptions)
+	h.quotes.set("ABC", "20.00")
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 35*time.Second)
+	h.env.ExecuteWorkflow(workflows.TriggerWorkflowType, workflows.TriggerInput{User: "alice",
+		Key: trading.TriggerKey{Side: trading.BuySide, Symbol: "ABC"}, Price: money("10.00")})
+	if got := h.quotes.hits["ABC"]; got != 3 {
+		t.Errorf("price checks in 35 s = %d, want 3 (every 10 s)", got)
 	}
 }

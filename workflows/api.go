@@ -20,6 +20,13 @@ import (
 // TaskQueue is the task queue of DayTrader's workers and clients.
 const TaskQueue = "daytrader"
 
+// Workflow type names, as workers register them.
+const (
+	AccountWorkflowType = "Account"
+	TriggerWorkflowType = "Trigger"
+	DumpLogWorkflowType = "DumpLog"
+)
+
 // Names of the account workflow's signals, update and queries.
 const (
 	// SignalCommand carries one trading.Command as JSON.

@@ -129,7 +129,7 @@ func (r *accountRun) startWatcher(k trading.TriggerKey) WatchedTrigger {
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, Trigger, TriggerInput{
+	child := workflow.ExecuteChildWorkflow(cctx, TriggerWorkflowType, TriggerInput{
 		User: r.user, Key: k, Price: price, CheckEvery: r.opts.TriggerCheckEvery,
 	})
 	r.async("start trigger workflow", child.GetChildWorkflowExecution())

@@ -23,11 +23,17 @@ type triggerRun struct {
 	lactx workflow.Context
 }
 
+// Trigger is the watcher of one trigger with the default options: what
+// replay tests register.
+func Trigger(ctx workflow.Context, in TriggerInput) error {
+	return NewWorkflows(DefaultAccountOptions()).Trigger(ctx, in)
+}
+
 // Trigger watches the price of one order's symbol. Every CheckEvery it gets
 // a quote (from the shared cache when one is valid) and, when the trigger
 // condition holds, tells the account, which re-checks and executes. The
 // account cancels this workflow once the order is executed or cancelled.
-func Trigger(ctx workflow.Context, in TriggerInput) error {
+func (w *Workflows) Trigger(ctx workflow.Context, in TriggerInput) error {
 	t := &triggerRun{ctx: ctx, in: in, info: workflow.GetInfo(ctx), logger: workflow.GetLogger(ctx),
 		lactx: workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 15 * time.Second,
@@ -36,7 +42,7 @@ func Trigger(ctx workflow.Context, in TriggerInput) error {
 	t.followReprices()
 	every := in.CheckEvery
 	if every <= 0 {
-		every = DefaultAccountOptions.TriggerCheckEvery
+		every = w.opts.TriggerCheckEvery
 	}
 	for {
 		if err := workflow.Sleep(ctx, every); err != nil {
@@ -47,7 +53,7 @@ func Trigger(ctx workflow.Context, in TriggerInput) error {
 		}
 		t.check()
 		if t.info.GetContinueAsNewSuggested() || t.info.GetCurrentHistoryLength() > 2000 {
-			return workflow.NewContinueAsNewError(ctx, Trigger, t.in)
+			return workflow.NewContinueAsNewError(ctx, TriggerWorkflowType, t.in)
 		}
 	}
 }
