@@ -75,6 +75,19 @@ const (
 	SellSide Side = "sell"
 )
 
+// Fires is the trigger condition, the one place it is written: a buy
+// trigger fires when the price falls to the trigger price or below, a sell
+// trigger when it rises to it or above. An unknown side never fires.
+func (s Side) Fires(price, trigger decimal.Decimal) bool {
+	switch s {
+	case BuySide:
+		return price.LessThanOrEqual(trigger)
+	case SellSide:
+		return price.GreaterThanOrEqual(trigger)
+	}
+	return false
+}
+
 // TriggerKey names one live trigger: at most one buy and one sell order
 // exist per symbol, so side and symbol identify it.
 type TriggerKey struct {
@@ -516,7 +529,7 @@ func (a *Account) CheckTriggers(q Quote, txNum int64, now time.Time) ([]Event, [
 	var evs []Event
 	var fired []TriggerKey
 	sym := q.Symbol
-	if o, ok := a.BuyOrders[sym]; ok && o.Trigger.Valid && q.Price.LessThanOrEqual(o.Trigger.Decimal) {
+	if o, ok := a.BuyOrders[sym]; ok && o.Trigger.Valid && BuySide.Fires(q.Price, o.Trigger.Decimal) {
 		tx := pick(txNum, o.TriggerTxNum)
 		shares := min(sharesFor(o.Reserve, q.Price), a.room(sym))
 		cost := q.Price.Mul(decimal.NewFromInt(shares))
@@ -530,7 +543,7 @@ func (a *Account) CheckTriggers(q Quote, txNum int64, now time.Time) ([]Event, [
 		}
 		fired = append(fired, TriggerKey{BuySide, sym})
 	}
-	if o, ok := a.SellOrders[sym]; ok && o.Trigger.Valid && q.Price.GreaterThanOrEqual(o.Trigger.Decimal) {
+	if o, ok := a.SellOrders[sym]; ok && o.Trigger.Valid && SellSide.Fires(q.Price, o.Trigger.Decimal) {
 		tx := pick(txNum, o.TriggerTxNum)
 		proceeds := q.Price.Mul(decimal.NewFromInt(o.ReservedShares))
 		delete(a.SellOrders, sym)

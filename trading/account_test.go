@@ -1156,6 +1156,26 @@ func TestFreshQuotesFireTriggers(t *testing.T) {
 	})
 }
 
+func TestSideFires(t *testing.T) {
+	for _, c := range []struct {
+		side           Side
+		price, trigger string
+		want           bool
+	}{
+		{BuySide, "8.99", "9.00", true},
+		{BuySide, "9.00", "9.00", true}, // equality fires
+		{BuySide, "9.01", "9.00", false},
+		{SellSide, "12.01", "12.00", true},
+		{SellSide, "12.00", "12.00", true},
+		{SellSide, "11.99", "12.00", false},
+		{Side("hold"), "1.00", "9.00", false},
+	} {
+		if got := c.side.Fires(dec(c.price), dec(c.trigger)); got != c.want {
+			t.Errorf("%s trigger at %s, price %s: fires = %v, want %v", c.side, c.trigger, c.price, got, c.want)
+		}
+	}
+}
+
 func TestCheckTriggers(t *testing.T) {
 	watched := func(t *testing.T) *desk {
 		d := newDesk(t, "ABC=10")

@@ -91,10 +91,7 @@ func (t *triggerRun) check() {
 	if res.LegacyHit {
 		t.auditLegacyHit(res.Quote)
 	}
-	p := res.Quote.Price
-	holds := (t.in.Key.Side == trading.BuySide && p.LessThanOrEqual(t.in.Price)) ||
-		(t.in.Key.Side == trading.SellSide && p.GreaterThanOrEqual(t.in.Price))
-	if holds {
+	if t.in.Key.Side.Fires(res.Quote.Price, t.in.Price) {
 		t.tellAccount(res.Quote)
 	}
 }
