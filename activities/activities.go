@@ -11,15 +11,17 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/trading"
 	"go.temporal.io/sdk/temporal"
 )
 
 // QuoteSource is the process-wide quote cache (quotes.Cache implements it):
-// it returns a valid cached quote or asks the legacy server, and reports a
-// legacy hit to exactly one caller so every billed hit is audited once.
+// it answers each symbol with a valid cached quote or asks the legacy server,
+// a bounded number of symbols at a time, and reports a legacy hit to exactly
+// one caller so every billed hit is audited once.
 type QuoteSource interface {
-	Get(ctx context.Context, symbol, user string) (q trading.Quote, legacyHit bool, err error)
+	GetMany(ctx context.Context, user string, symbols []string) []quotes.Result
 }
 
 // AuditLog is the audit store (audit.Store implements it).
@@ -53,34 +55,27 @@ type QuoteResult struct {
 	Err       string        `json:"err,omitempty"`
 }
 
-// GetQuotes fetches the symbols in parallel. It runs as a local activity: it
-// is fast when cached, and hedges slow legacy replies itself.
+// GetQuotes fetches the symbols in parallel (as many at once as the quote
+// source allows). It runs as a local activity: it is fast when cached, and
+// the quote client hedges slow legacy replies itself.
 func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
-	type answer struct {
-		sym string
-		res QuoteResult
-	}
-	answers := make(chan answer, len(req.Symbols))
-	for _, sym := range req.Symbols {
-		go func() {
-			q, hit, err := a.Quotes.Get(ctx, sym, req.User)
-			res := QuoteResult{Quote: q, LegacyHit: hit}
-			switch {
-			case err != nil:
-				res.Err = err.Error()
-				quoteLookups.WithLabelValues("error").Inc()
-			case hit:
-				quoteLookups.WithLabelValues("legacy_hit").Inc()
-			default:
-				quoteLookups.WithLabelValues("cached").Inc()
-			}
-			answers <- answer{sym, res}
-		}()
-	}
 	out := make(map[string]QuoteResult, len(req.Symbols))
-	for range req.Symbols {
-		an := <-answers
-		out[an.sym] = an.res
+	for _, r := range a.Quotes.GetMany(ctx, req.User, req.Symbols) {
+		res := QuoteResult{Quote: r.Quote, LegacyHit: r.LegacyHit}
+		switch {
+		case r.Err != nil:
+			res.Err = r.Err.Error()
+			quoteLookups.WithLabelValues("error").Inc()
+		case r.LegacyHit:
+			quoteLookups.WithLabelValues("legacy_hit").Inc()
+		default:
+			quoteLookups.WithLabelValues("cached").Inc()
+		}
+		if prev, seen := out[r.Symbol]; seen && prev.LegacyHit {
+			// A symbol asked twice: the one billed hit must not be lost.
+			res.LegacyHit = true
+		}
+		out[r.Symbol] = res
 	}
 	return out, nil
 }
@@ -99,7 +94,7 @@ func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) err
 		if err := audit.Validate(e); err != nil {
 			auditEventsRejected.Inc()
 			if a.Logger != nil {
-				a.Logger.Error("audit record refused", "key", e.Key, "error", err)
+				a.Logger.Error("audit record refused", "key", e.Key, "err", err)
 			}
 			continue
 		}

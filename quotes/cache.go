@@ -157,14 +157,14 @@ type Result struct {
 	Err       error
 }
 
-// maxParallelGets bounds the fetches one GetMany runs at once.
-const maxParallelGets = 32
+// MaxParallelGets bounds the fetches one GetMany runs at once.
+const MaxParallelGets = 32
 
 // GetMany gets the quotes of symbols in parallel for user, one Result per
 // symbol in the same order. A symbol listed twice shares one fetch.
 func (c *Cache) GetMany(ctx context.Context, user string, symbols []string) []Result {
 	results := make([]Result, len(symbols))
-	slots := make(chan struct{}, maxParallelGets)
+	slots := make(chan struct{}, MaxParallelGets)
 	var wg sync.WaitGroup
 	for i, symbol := range symbols {
 		slots <- struct{}{}

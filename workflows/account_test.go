@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/worker"
 	"github.com/daytradinginc/daytrader/workflows"
@@ -20,9 +21,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// fakeQuotes is a quote source whose prices the test moves; every Get is a
-// legacy hit unless the symbol was asked within the last call (no cache: the
-// workflow's own reuse of valid quotes is what is under test).
+// fakeQuotes is a quote source whose prices the test moves; every quote it
+// gives is a legacy hit (no cache: the workflow's own reuse of valid quotes
+// is what is under test).
 type fakeQuotes struct {
 	mu     sync.Mutex
 	prices map[string]string
@@ -31,19 +32,26 @@ type fakeQuotes struct {
 	now    func() time.Time
 }
 
-func (f *fakeQuotes) Get(_ context.Context, sym, user string) (trading.Quote, bool, error) {
+func (f *fakeQuotes) GetMany(_ context.Context, user string, symbols []string) []quotes.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down {
-		return trading.Quote{}, false, errors.New("quote server unreachable for " + sym + " after 4s")
+	out := make([]quotes.Result, len(symbols))
+	for i, sym := range symbols {
+		out[i] = quotes.Result{Symbol: sym}
+		if f.down {
+			out[i].Err = errors.New("quote server unreachable for " + sym + " after 4s")
+			continue
+		}
+		p, ok := f.prices[sym]
+		if !ok {
+			p = "10.00"
+		}
+		f.hits[sym]++
+		out[i].Quote = trading.Quote{Symbol: sym, User: user, Price: decimal.RequireFromString(p), QuoteServerTime: 1700000000000,
+			Cryptokey: "key-" + sym, FetchedAt: f.now()}
+		out[i].LegacyHit = true
 	}
-	p, ok := f.prices[sym]
-	if !ok {
-		p = "10.00"
-	}
-	f.hits[sym]++
-	return trading.Quote{Symbol: sym, User: user, Price: decimal.RequireFromString(p), QuoteServerTime: 1700000000000,
-		Cryptokey: "key-" + sym, FetchedAt: f.now()}, true, nil
+	return out
 }
 
 func (f *fakeQuotes) set(sym, price string) {
