@@ -1,6 +1,7 @@
 // Package temporal runs a single-process Temporal server inside our own
 // binary for development and tests: all four Temporal services in one
-// process, persisted in one SQLite file, plus the Temporal web UI.
+// process, persisted in one SQLite file, plus the Temporal web UI and the
+// frontend's HTTP API (what curl and other HTTP clients talk to).
 //
 // Workflows survive a restart: the SQLite file lives in Options.DataDir and
 // runs in WAL mode, which keeps commits cheap without giving up durability
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,6 +46,7 @@ const (
 	DefaultNamespace    = "default"
 	DefaultFrontendAddr = "127.0.0.1:7233"
 	DefaultUIAddr       = "127.0.0.1:8233"
+	DefaultHTTPAddr     = "127.0.0.1:7243" // httpPort of the Temporal server's own configs (docker.yaml, development-*.yaml)
 	DefaultRetention    = 7 * 24 * time.Hour
 )
 
@@ -108,6 +111,11 @@ type Options struct {
 	// UIAddr is the web UI's host:port; port 0 picks a free port. ""
 	// means no UI (DefaultUIAddr is the usual choice).
 	UIAddr string
+	// HTTPAddr is where the frontend serves Temporal's HTTP API
+	// (/api/v1/...); port 0 picks a free port. "" means no HTTP API
+	// (DefaultHTTPAddr is the usual choice). The server binds it on the
+	// frontend's IP, so its host must be FrontendAddr's host.
+	HTTPAddr string
 	// Retention is how long closed workflows are kept, set when the
 	// namespace is created. Default 7 days.
 	Retention time.Duration
@@ -124,6 +132,7 @@ type Server struct {
 	namespace    string
 	frontendAddr string // dialable host:port
 	uiURL        string // "" without UI
+	httpURL      string // "" without HTTP API
 
 	temporal temporalserver.Server
 	ui       *uiserver.Server
@@ -134,23 +143,23 @@ type Server struct {
 	stopErr  error
 }
 
+// listeners are the addresses Start serves on; a zero listenAddr (empty
+// host) is a listener that is off.
+type listeners struct {
+	frontend, http, ui listenAddr
+}
+
 // Start starts the server and returns once its frontend answers requests
-// for the namespace (and the UI, if any, answers HTTP). ctx bounds only
-// the start; Stop ends the server.
+// for the namespace (and the HTTP API and the UI, if on, answer HTTP). ctx
+// bounds only the start; Stop ends the server.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	frontend, err := parseListenAddr("frontend", opts.FrontendAddr)
+	addrs, err := opts.listeners()
 	if err != nil {
 		return nil, err
-	}
-	var ui listenAddr // zero: no UI
-	if opts.UIAddr != "" {
-		if ui, err = parseListenAddr("UI", opts.UIAddr); err != nil {
-			return nil, err
-		}
 	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("temporal: create data dir: %w", err)
@@ -160,7 +169,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{namespace: opts.Namespace, lockFile: lockFile}
-	if err := s.start(ctx, opts, frontend, ui); err != nil {
+	if err := s.start(ctx, opts, addrs); err != nil {
 		_ = s.Stop()
 		return nil, err
 	}
@@ -192,6 +201,33 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// listeners parses the addresses; an empty UIAddr or HTTPAddr turns that
+// listener off.
+func (o Options) listeners() (listeners, error) {
+	var l listeners
+	var err error
+	if l.frontend, err = parseListenAddr("frontend", o.FrontendAddr); err != nil {
+		return l, err
+	}
+	if o.UIAddr != "" {
+		if l.ui, err = parseListenAddr("UI", o.UIAddr); err != nil {
+			return l, err
+		}
+	}
+	if o.HTTPAddr != "" {
+		if l.http, err = parseListenAddr("HTTP API", o.HTTPAddr); err != nil {
+			return l, err
+		}
+		// The server opens the HTTP listener on the gRPC listener's IP
+		// with only the port changed: another host cannot be honoured.
+		if l.http.host != l.frontend.host {
+			return l, fmt.Errorf("temporal: HTTP API address %q: host must be the frontend's (%s): the server serves both from one IP",
+				o.HTTPAddr, l.frontend.host)
+		}
+	}
+	return l, nil
+}
+
 // lockDataDir takes an exclusive lock so that two servers never share one
 // SQLite file (each would think it owns the history shard). The lock dies
 // with the process.
@@ -211,28 +247,15 @@ func lockDataDir(dataDir string) (*os.File, error) {
 	return f, nil
 }
 
-func (s *Server) start(ctx context.Context, opts Options, frontend, ui listenAddr) error {
-	// One reservation for all ports so that none is handed out twice.
-	ports, err := reservePorts(
-		portRequest{frontend.host, frontend.port},
-		portRequest{loopback, 0}, // history
-		portRequest{loopback, 0}, // matching
-		portRequest{loopback, 0}, // worker
-		portRequest{ui.host, ui.port},
-		portRequest{frontend.host, 0}, // frontend HTTP API
-	)
+func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error {
+	internalPorts, err := reserveAll(&addrs)
 	if err != nil {
 		return err
 	}
-	frontend.port = ports[0]
-	frontendHTTP := listenAddr{host: frontend.host, port: ports[5]}
-	internalPorts := map[primitives.ServiceName]int{
-		primitives.FrontendService: frontend.port,
-		primitives.HistoryService:  ports[1],
-		primitives.MatchingService: ports[2],
-		primitives.WorkerService:   ports[3],
+	s.frontendAddr = addrs.frontend.dialAddr()
+	if addrs.http.host != "" {
+		s.httpURL = "http://" + addrs.http.dialAddr()
 	}
-	s.frontendAddr = frontend.dialAddr()
 
 	sqlConfig, err := prepareDatabase(filepath.Join(opts.DataDir, databaseFileName), opts.Namespace, opts.Retention)
 	if err != nil {
@@ -244,9 +267,9 @@ func (s *Server) start(ctx context.Context, opts Options, frontend, ui listenAdd
 		minLevel: stoppingLevel{base: opts.LogLevel, stopping: &s.stopping},
 	})
 	s.temporal, err = temporalserver.NewServer(
-		temporalserver.WithConfig(serverConfig(sqlConfig, frontend, frontendHTTP, internalPorts)),
+		temporalserver.WithConfig(serverConfig(sqlConfig, addrs.frontend, addrs.http, internalPorts)),
 		temporalserver.ForServices(temporalserver.DefaultServices),
-		temporalserver.WithStaticHosts(staticHosts(frontend, internalPorts)),
+		temporalserver.WithStaticHosts(staticHosts(addrs.frontend, internalPorts)),
 		temporalserver.WithLogger(slogAdapter{serverLogger}),
 		temporalserver.WithDynamicConfigClient(dynamicconfig.StaticClient(dynamicConfig)),
 	)
@@ -257,18 +280,52 @@ func (s *Server) start(ctx context.Context, opts Options, frontend, ui listenAdd
 		return fmt.Errorf("temporal: start server: %w", err)
 	}
 
-	if ui.host != "" {
-		ui.port = ports[4]
-		s.startUI(ui, serverLogger)
+	if addrs.ui.host != "" {
+		s.startUI(addrs.ui, serverLogger)
 	}
+	return s.waitReady(ctx, serverLogger)
+}
 
+// reserveAll picks every port in one reservation, so that none is handed
+// out twice, and fills in the ports that were 0. It returns the port of
+// each service; the frontend's HTTP API is configured apart from them.
+func reserveAll(addrs *listeners) (map[primitives.ServiceName]int, error) {
+	ports, err := reservePorts(
+		portRequest{addrs.frontend.host, addrs.frontend.port},
+		portRequest{loopback, 0}, // history
+		portRequest{loopback, 0}, // matching
+		portRequest{loopback, 0}, // worker
+		portRequest{addrs.ui.host, addrs.ui.port},
+		portRequest{addrs.http.host, addrs.http.port},
+	)
+	if err != nil {
+		return nil, err
+	}
+	addrs.frontend.port, addrs.ui.port, addrs.http.port = ports[0], ports[4], ports[5]
+	return map[primitives.ServiceName]int{
+		primitives.FrontendService: ports[0],
+		primitives.HistoryService:  ports[1],
+		primitives.MatchingService: ports[2],
+		primitives.WorkerService:   ports[3],
+	}, nil
+}
+
+// waitReady waits until the frontend answers for the namespace and the
+// HTTP API and UI, when on, answer HTTP: a caller may use any of them as
+// soon as Start returns.
+func (s *Server) waitReady(ctx context.Context, logger *slog.Logger) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
 		defer cancel()
 	}
-	if err := s.waitForFrontend(ctx, serverLogger); err != nil {
+	if err := s.waitForFrontend(ctx, logger); err != nil {
 		return err
+	}
+	if s.httpURL != "" {
+		if err := waitForHTTP(ctx, s.httpURL+"/api/v1/namespaces/"+url.PathEscape(s.namespace)); err != nil {
+			return fmt.Errorf("temporal: HTTP API at %s did not come up: %w", s.httpURL, err)
+		}
 	}
 	if s.uiURL != "" {
 		if err := waitForHTTP(ctx, s.uiURL+"/healthz"); err != nil {
@@ -335,8 +392,13 @@ func sqliteConfig(path string, pragmas map[string]string) *config.SQL {
 
 // serverConfig is the static configuration: persistence, one cluster, and
 // where each service listens. The frontend also serves Temporal's HTTP API
-// (Nexus needs it, and curl can use it).
+// (curl can use it, and so does Nexus) unless frontendHTTP is off: the
+// server treats HTTP port 0 as "no HTTP API".
 func serverConfig(sqlConfig *config.SQL, frontend, frontendHTTP listenAddr, ports map[primitives.ServiceName]int) *config.Config {
+	httpAddress := "" // what the cluster metadata advertises: nothing when off
+	if frontendHTTP.host != "" {
+		httpAddress = frontendHTTP.dialAddr()
+	}
 	const store = "sqlite"
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
@@ -354,7 +416,7 @@ func serverConfig(sqlConfig *config.SQL, frontend, frontendHTTP listenAddr, port
 				Enabled:                true,
 				InitialFailoverVersion: 1,
 				RPCAddress:             frontend.dialAddr(),
-				HTTPAddress:            frontendHTTP.dialAddr(),
+				HTTPAddress:            httpAddress,
 				// ClusterID stays empty: the server generates one on first
 				// start and keeps the stored one afterwards.
 			},
@@ -467,6 +529,10 @@ func waitForHTTP(ctx context.Context, url string) error {
 
 // FrontendAddr is the host:port that Temporal clients dial.
 func (s *Server) FrontendAddr() string { return s.frontendAddr }
+
+// HTTPURL is the base URL of Temporal's HTTP API, e.g.
+// http://127.0.0.1:7243 (routes under /api/v1/), or "" if it is off.
+func (s *Server) HTTPURL() string { return s.httpURL }
 
 // UIURL is the web UI's base URL, e.g. http://127.0.0.1:8233, or "" if the
 // UI is off.

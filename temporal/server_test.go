@@ -252,6 +252,9 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		{"UI address without port", temporal.Options{UIAddr: "nonsense"}, "UI address"},
 		{"negative retention", temporal.Options{Retention: -time.Hour}, "negative retention"},
 		{"frontend port in use", temporal.Options{FrontendAddr: busy.Addr().String()}, "cannot listen"},
+		{"HTTP address without port", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1"}, "HTTP API address"},
+		{"HTTP host other than the frontend's", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: "0.0.0.0:0"}, "host must be the frontend's"},
+		{"HTTP port in use", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: busy.Addr().String()}, "cannot listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name != "no data dir" {
