@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,11 +44,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	page := s.page(r, "Sign in", "")
-	if !s.limits.allowLogin(clientIP(r), name) {
-		s.log.Warn("login rate limited", "user", name, "ip", clientIP(r))
-		w.Header().Set("Retry-After", "60")
+	addr := s.clientAddr(r)
+	if ok, wait := s.limits.allowLogin(addr, name); !ok {
+		s.log.Warn("login rate limited", "user", name, "addr", addr, "wait", wait)
 		s.renderPage(w, r, http.StatusTooManyRequests, loginView(page, authForm{
-			Username: name, Error: "Too many sign-in attempts. Wait a minute and try again."}))
+			Username: name, Error: tooManyAttempts(w, wait)}))
 		return
 	}
 	u, ok, err := s.users.authenticate(r.Context(), name, password)
@@ -57,7 +59,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.log.Info("login failed", "user", name, "ip", clientIP(r))
+		s.log.Info("login failed", "user", name, "addr", addr)
 		s.renderPage(w, r, http.StatusUnauthorized, loginView(page, authForm{
 			Username: name, Error: "Wrong user name or password."}))
 		return
@@ -77,9 +79,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, field, msg string) {
 		s.renderPage(w, r, status, registerView(page, authForm{Username: name, Error: msg, Field: field}))
 	}
-	if !s.limits.allowRegister(clientIP(r)) {
-		w.Header().Set("Retry-After", "60")
-		fail(http.StatusTooManyRequests, "", "Too many attempts from your address. Wait a minute and try again.")
+	if ok, wait := s.limits.allowRegister(s.clientAddr(r)); !ok {
+		fail(http.StatusTooManyRequests, "", tooManyAttempts(w, wait))
 		return
 	}
 	if field, msg := checkNewLogin(name, password, r.PostFormValue("confirm")); msg != "" {
@@ -91,7 +92,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusConflict, "username", "That user name is taken. Choose another one.")
 		return
 	case errors.Is(err, ErrAccountExists):
-		s.log.Warn("registration refused: the name belongs to a trading account", "user", name, "ip", clientIP(r))
+		s.log.Warn("registration refused: the name belongs to a trading account", "user", name, "addr", s.clientAddr(r))
 		fail(http.StatusConflict, "username", "The name "+name+" belongs to an existing trading account. "+
 			"An administrator gives that account its web login: ask yours, or choose another name.")
 		return
@@ -103,6 +104,16 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("user registered", "user", name)
 	s.startSession(w, r, name)
 }
+
+// tooManyAttempts sets Retry-After to the wait and says it in words.
+func tooManyAttempts(w http.ResponseWriter, wait time.Duration) string {
+	secs := waitSeconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return fmt.Sprintf("Too many attempts: try again in %d s.", secs)
+}
+
+// clientAddr is the address r counts against for rate limits.
+func (s *Server) clientAddr(r *http.Request) string { return clientAddr(r, s.cfg.TrustedProxies) }
 
 // checkNewLogin says which field of a new login's form is wrong and why
 // (msg "" when none is).

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -76,7 +77,18 @@ type Config struct {
 	SecureCookies bool
 	SessionTTL    time.Duration // how long a login lasts; 0 means 12 hours
 
-	LoginLimit LoginLimit // zero fields take the defaults of DefaultLoginLimit
+	// LoginLimit bounds sign-in and registration attempts per user name and
+	// client address and per client address (see LoginLimit); zero fields
+	// take DefaultLoginLimit's values. Env: LOGIN_*.
+	LoginLimit LoginLimit
+
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server. A request whose connection comes from one of them is
+	// counted against the right-most X-Forwarded-For address that is not a
+	// trusted proxy; any other request against its connection's address,
+	// whatever headers it carries (anyone can write X-Forwarded-For).
+	// Empty: no proxy is trusted. Env: TRUSTED_PROXIES.
+	TrustedProxies []netip.Prefix
 
 	// AdminUser and AdminPassword, when both set, create that administrator
 	// at start (or update its password and role).
