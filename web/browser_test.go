@@ -28,7 +28,7 @@ func TestBrowserTradeFlow(t *testing.T) {
 	ui.Fill("#username", user)
 	ui.Fill("#password", "correct horse")
 	ui.Fill("#confirm", "correct horse")
-	ui.Click("form[action='/register'] button[type=submit]")
+	ui.ClickNav("form[action='/register'] button[type=submit]")
 	ui.WaitText("#summary", "You have no trading account yet")
 	ui.WaitText(".user-badge", user)
 
@@ -110,26 +110,26 @@ func TestBrowserTradeFlow(t *testing.T) {
 		{ID: 1, Event: trading.Event{Type: trading.UserCommandEvent, Time: time.Now(), TxNum: 1000000001, Command: trading.Add,
 			User: user, Funds: decimal.NewNullDecimal(decimal.NewFromInt(1000))}},
 	}})
-	ui.Click(".nav a[href='/history']")
+	ui.ClickNav(".nav a[href='/history']")
 	ui.WaitText("[data-testid=history]", "COMMIT_BUY")
 	ui.Screenshot("04-history")
 
-	ui.Click(".whoami button")
+	ui.ClickNav(".whoami button")
 	ui.WaitText("#login-title", "Sign in")
 	ui.Fill("#username", admin)
 	ui.Fill("#password", "admin password")
-	ui.Click("form[action='/login'] button[type=submit]")
+	ui.ClickNav("form[action='/login'] button[type=submit]")
 	ui.WaitText(".nav", "Administration")
-	ui.Click(".nav a[href='/admin']")
+	ui.ClickNav(".nav a[href='/admin']")
 	ui.WaitText("[data-testid=users]", user)
 	ui.Screenshot("05-admin")
-	ui.Click("a[href='/admin/users/" + user + "']")
+	ui.ClickNav("a[href='/admin/users/" + user + "']")
 	ui.WaitText("[data-testid=cash]", "$5,000.00")
 	ui.Screenshot("06-admin-account")
 
 	// The same pages on a phone.
 	ui.Do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
-	ui.Click(".nav a[href='/']")
+	ui.ClickNav(".nav a[href='/']")
 	ui.WaitText("#card-funds", "Add funds")
 	ui.Screenshot("07-phone-dashboard")
 }

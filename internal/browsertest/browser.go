@@ -6,6 +6,7 @@ package browsertest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,8 @@ type Browser struct {
 	Artifacts string
 	// Wait bounds every wait for text or a condition.
 	Wait time.Duration
+
+	pages int // ClickNav's marks, one per navigation
 }
 
 // ChromiumPath finds the browser: $CHROMIUM, /usr/bin/chromium, or
@@ -96,10 +99,26 @@ func (b *Browser) Fill(sel, value string) {
 	b.Do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
-// Click clicks the element sel.
+// Click clicks the element sel. For a click that loads another page (a
+// link, a form posted without htmx) use ClickNav.
 func (b *Browser) Click(sel string) {
 	b.t.Helper()
 	b.Do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// ClickNav clicks sel, which loads a new page (a link, or a form posted
+// without htmx, redirects included), and returns once the new document has
+// replaced the old one and finished loading. Without it the next step races
+// the navigation: it may read the page being left, or screenshot a document
+// that is not laid out yet.
+func (b *Browser) ClickNav(sel string) {
+	b.t.Helper()
+	b.pages++
+	mark := fmt.Sprint(b.pages)
+	Eval[any](b, "mark the page before clicking "+sel, `window.__browsertestPage = `+mark)
+	b.Click(sel)
+	b.WaitFor("a new page to load after clicking "+sel,
+		`window.__browsertestPage !== `+mark+` && document.readyState === "complete"`)
 }
 
 // Eval evaluates JavaScript in the page (awaiting a promise it returns).
@@ -130,7 +149,7 @@ func (b *Browser) WaitFor(what, cond string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	b.Screenshot("failed-wait")
+	b.saveScreenshot("failed-wait") // best effort: the page may be the problem
 	b.t.Fatalf("browser: waiting for %s: gave up after %s (last error: %v); see failed-wait.png", what, b.Wait, lastErr)
 }
 
@@ -153,20 +172,38 @@ func (b *Browser) Text(sel string) string {
 	return strings.TrimSpace(s)
 }
 
-// Screenshot saves the whole page as <artifacts>/<name>.png.
+// laidOut holds once the document has loaded and has a size: a full-page
+// screenshot of a document still being replaced or not yet laid out fails
+// with "Cannot take screenshot with 0 width".
+const laidOut = `document.readyState === "complete" && document.documentElement.getBoundingClientRect().width > 0 && document.documentElement.getBoundingClientRect().height > 0`
+
+// Screenshot saves the whole page as <artifacts>/<name>.png once the page is
+// loaded and laid out (two animation frames after that, so the last change
+// is painted), and fails the test when it cannot.
 func (b *Browser) Screenshot(name string) {
 	b.t.Helper()
+	b.WaitFor("the page to be laid out for screenshot "+name, laidOut)
+	Eval[bool](b, "wait for paint before screenshot "+name,
+		`new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`)
+	if err := b.saveScreenshot(name); err != nil {
+		b.t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+}
+
+// saveScreenshot captures the whole page into <artifacts>/<name>.png.
+func (b *Browser) saveScreenshot(name string) error {
 	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 = PNG
 	if err != nil {
-		b.t.Fatalf("browser: screenshot %s: %v", name, err)
+		return err
 	}
 	path := filepath.Join(b.Artifacts, name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		b.t.Fatal(err)
+		return err
 	}
 	b.t.Logf("screenshot %s", path)
+	return nil
 }
 
 func js(s string) string {

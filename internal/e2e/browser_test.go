@@ -173,7 +173,7 @@ func TestBrowserOnTheRealStack(t *testing.T) {
 	bob.Open("/login")
 	bob.Fill("#username", admin)
 	bob.Fill("#password", "admin password")
-	bob.Click("form[action='/login'] button[type=submit]")
+	bob.ClickNav("form[action='/login'] button[type=submit]")
 	bob.WaitText(".nav", "Administration")
 	bob.Open("/admin")
 	bob.WaitText("[data-testid=users]", "alice")
@@ -190,6 +190,6 @@ func register(ui *browsertest.Browser, user, password string) {
 	ui.Fill("#username", user)
 	ui.Fill("#password", password)
 	ui.Fill("#confirm", password)
-	ui.Click("form[action='/register'] button[type=submit]")
+	ui.ClickNav("form[action='/register'] button[type=submit]")
 	ui.WaitText("#summary", "no trading account yet")
 }
