@@ -44,6 +44,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	page := s.page(r, "Sign in", "")
+	// A name that cannot exist gets a plain answer (it gives nothing away)
+	// at no cost: no password check, no token taken.
+	if err := CheckUsername(name); err != nil {
+		s.renderPage(w, r, http.StatusUnprocessableEntity, loginView(page, authForm{
+			Username: name, Error: capitalize(err.Error()) + "."}))
+		return
+	}
 	addr := s.clientAddr(r)
 	if ok, wait := s.limits.allowLogin(addr, name); !ok {
 		s.log.Warn("login rate limited", "user", name, "addr", addr, "wait", wait)
@@ -79,12 +86,13 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, field, msg string) {
 		s.renderPage(w, r, status, registerView(page, authForm{Username: name, Error: msg, Field: field}))
 	}
-	if ok, wait := s.limits.allowRegister(s.clientAddr(r)); !ok {
-		fail(http.StatusTooManyRequests, "", tooManyAttempts(w, wait))
-		return
-	}
+	// Bad input is answered first: it costs nothing, so it takes no token.
 	if field, msg := checkNewLogin(name, password, r.PostFormValue("confirm")); msg != "" {
 		fail(http.StatusUnprocessableEntity, field, msg)
+		return
+	}
+	if ok, wait := s.limits.allowRegister(s.clientAddr(r)); !ok {
+		fail(http.StatusTooManyRequests, "", tooManyAttempts(w, wait))
 		return
 	}
 	switch err := s.users.register(r.Context(), name, password, s.accountExists); {

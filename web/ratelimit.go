@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/daytradinginc/daytrader/trading"
 )
 
 // LoginLimit bounds password guessing without letting a stranger lock a
@@ -83,14 +81,10 @@ func newLoginLimiter(l LoginLimit) *loginLimiter {
 	}
 }
 
-// allowLogin takes a token for a sign-in as username from addr, or takes
-// none and says how long to wait.
+// allowLogin takes a token for a sign-in as username (a valid user id: the
+// caller checks, so junk names cannot fill memory) from addr, or takes none
+// and says how long to wait.
 func (l *loginLimiter) allowLogin(addr, username string) (bool, time.Duration) {
-	if !trading.ValidUser(username) {
-		// Such a name can never sign in: one bucket per address for all of
-		// them keeps junk names from filling memory.
-		username = "\x00invalid"
-	}
 	now := time.Now()
 	byAddr := l.byAddr.reserve(addr, now)
 	byUser := l.byUserAddr.reserve(username+"\x00"+addr, now)
