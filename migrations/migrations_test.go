@@ -2,9 +2,6 @@ package migrations_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,50 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 
+	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/migrations"
 )
 
-// freshDatabase creates an empty database on the server in DATABASE_URL
-// and drops it when the test ends. (internal/testenv does the same but also
-// migrates, which is what this package tests.)
-func freshDatabase(t *testing.T) string {
-	t.Helper()
-	serverURL := os.Getenv("DATABASE_URL")
-	if serverURL == "" {
-		t.Fatal("DATABASE_URL is not set: run `make test` or scripts/postgres.sh start")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		t.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("migrations_test_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin, err := pgx.Connect(ctx, serverURL)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
 func TestUpCreatesSchemaAndIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	dbURL := freshDatabase(t)
+	dbURL := testdb.Empty(t)
 
 	for i := range 2 {
 		if err := migrations.Up(ctx, dbURL); err != nil {
@@ -101,7 +61,7 @@ func TestUpCreatesSchemaAndIsIdempotent(t *testing.T) {
 
 func TestUpConcurrently(t *testing.T) {
 	ctx := context.Background()
-	dbURL := freshDatabase(t)
+	dbURL := testdb.Empty(t)
 
 	var wg sync.WaitGroup
 	errs := make([]error, 3)

@@ -11,24 +11,22 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/trading"
 )
 
-// testPool is a fresh database with the migrations' Up sections applied,
-// shared by the package's tests (each test uses its own user names).
+// testPool is a fresh, migrated database (internal/testdb) shared by the
+// package's tests (each test uses its own user names).
 var testPool *pgxpool.Pool
 
 func TestMain(m *testing.M) {
@@ -36,76 +34,20 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		fmt.Fprintln(os.Stderr, "web tests need a Postgres server: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres); "+
-			"each run creates and drops its own database there")
-		return 1
-	}
 	ctx := context.Background()
-	name, cleanup, err := createTestDatabase(ctx, base)
+	dbURL, drop, err := testdb.New(ctx, testdb.Name("web"), true)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "creating the test database:", err)
+		fmt.Fprintln(os.Stderr, "web tests:", err)
 		return 1
 	}
-	defer cleanup()
-	cfg, err := pgxpool.ParseConfig(base)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	cfg.ConnConfig.Database = name
-	testPool, err = pgxpool.NewWithConfig(ctx, cfg)
+	defer func() { _ = drop(context.Background()) }()
+	testPool, err = pgxpool.New(ctx, dbURL)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer testPool.Close()
-	if err := applyMigrations(ctx, testPool); err != nil {
-		fmt.Fprintln(os.Stderr, "applying migrations:", err)
-		return 1
-	}
 	return m.Run()
-}
-
-func createTestDatabase(ctx context.Context, baseURL string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, baseURL)
-	if err != nil {
-		return "", nil, err
-	}
-	defer conn.Close(ctx)
-	name := "web_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, err
-	}
-	return name, func() {
-		c, err := pgx.Connect(context.Background(), baseURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		c.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)")
-	}, nil
-}
-
-// applyMigrations runs the Up section of every migration in order.
-func applyMigrations(ctx context.Context, pool *pgxpool.Pool) error {
-	files, err := filepath.Glob("../migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no migrations found in ../migrations (%v)", err)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		up, _, _ := strings.Cut(string(b), "-- +goose Down")
-		if _, err := pool.Exec(ctx, up); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-	}
-	return nil
 }
 
 // fakeAccounts is a tiny in-memory account model: enough DayTrading for

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/pgdb"
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/daytradinginc/daytrader/workloads"
@@ -279,7 +280,7 @@ func (e *embeddedEnv) close() {
 // serverURL and returns its URL and how to drop it.
 func createDatabase(ctx context.Context, serverURL string) (string, func(context.Context) error, error) {
 	// rand.Text is base32: lower-cased it is a valid unquoted identifier part.
-	return stack.CreateDatabase(ctx, serverURL, "daytrader_run_"+strings.ToLower(rand.Text()[:16]))
+	return pgdb.Create(ctx, serverURL, "daytrader_run_"+strings.ToLower(rand.Text()[:16]))
 }
 
 func workloadGen(args []string) error {

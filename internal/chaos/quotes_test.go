@@ -11,7 +11,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/stack"
-	"github.com/daytradinginc/daytrader/internal/testenv"
+	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/workflows"
@@ -83,7 +83,7 @@ func startStackWithQuoteServer(t *testing.T, addr string) *stack.Dev {
 	cfg.TemporalUIAddr = ""
 	cfg.QuoteServerAddr = addr
 	cfg.DataDir = t.TempDir()
-	cfg.DatabaseURL = testenv.DatabaseURL(t)
+	cfg.DatabaseURL = testdb.URL(t)
 	cfg.LogLevel = "error"
 	cfg.ServerName = "chaos"
 	cfg.MetricsAddr = ""

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
-	"github.com/daytradinginc/daytrader/internal/testenv"
+	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -60,7 +60,7 @@ func TestFaultStackRestart(t *testing.T) {
 	setup, commit := probeCommands(w, all[len(all)-1]+2)
 	w.Users = append(w.Users, probeUser)
 	w.ByUser[probeUser] = append(setup, commit)
-	cfg := newStackConfig(t, testenv.DatabaseURL(t), w.PricesFile)
+	cfg := newStackConfig(t, testdb.URL(t), w.PricesFile)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daytradinginc/daytrader/internal/testenv"
+	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,7 +27,7 @@ import (
 // SIGSTOP meanwhile so the worker cannot report the task done once the write
 // commits, and the worker is then killed with SIGKILL.
 func TestFaultRetriedBatchAuditsOnce(t *testing.T) {
-	dbURL := testenv.DatabaseURL(t)
+	dbURL := testdb.URL(t)
 	cfg := newStackConfig(t, dbURL, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

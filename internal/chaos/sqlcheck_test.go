@@ -39,7 +39,7 @@ var sqlMethods = map[string]int{
 // sqlAllowed are the calls whose SQL is built from an identifier, which SQL
 // cannot take as a parameter. Each is checked to still exist.
 var sqlAllowed = map[string]string{
-	"internal/stack/database.go:CreateDatabase": "CREATE/DROP DATABASE of a name checked against ^[a-z_][a-z0-9_]{0,62}$ first",
+	"internal/pgdb/pgdb.go:Create": "CREATE/DROP DATABASE of a name checked against ^[a-z_][a-z0-9_]{0,62}$ first",
 }
 
 // sqlFinding is one database call and whether its SQL is safe.

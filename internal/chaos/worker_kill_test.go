@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
-	"github.com/daytradinginc/daytrader/internal/testenv"
+	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,7 +26,7 @@ func TestFaultWorkerKill(t *testing.T) {
 		t.Skipf("heavy variant (CHAOS_KILLS=%d) skipped in -short mode", kills)
 	}
 	w := generateWorkload(t, sz)
-	cfg := newStackConfig(t, testenv.DatabaseURL(t), w.PricesFile)
+	cfg := newStackConfig(t, testdb.URL(t), w.PricesFile)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 

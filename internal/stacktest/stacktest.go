@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/internal/stack"
-	"github.com/daytradinginc/daytrader/internal/testenv"
+	"github.com/daytradinginc/daytrader/internal/testdb"
 )
 
 // Options adjust the stack for one test.
@@ -34,7 +34,7 @@ func Start(t testing.TB, opts Options) *stack.Dev {
 	cfg.QuoteServerAddr = "127.0.0.1:0"
 	cfg.WebAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	cfg.DatabaseURL = testenv.DatabaseURL(t)
+	cfg.DatabaseURL = testdb.URL(t)
 	cfg.QuoteLatency = opts.QuoteLatency
 	if cfg.QuoteLatency == "" {
 		cfg.QuoteLatency = "none"

@@ -1,6 +1,6 @@
-// Package testenv gives tests the real parts they run against: a fresh,
-// migrated PostgreSQL database per test, and one embedded Temporal server
-// per test binary.
+// Package testenv gives tests the real parts they run against: one embedded
+// Temporal server per test binary, and the ../shared directory (databases
+// come from internal/testdb).
 //
 // A package whose tests use TemporalServer should stop it when the tests
 // end, so that its temporary data dir is removed:
@@ -17,14 +17,10 @@ package testenv
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,57 +28,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/daytradinginc/daytrader/internal/stack"
-	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/temporal"
 )
-
-const missingDatabaseURL = "DATABASE_URL is not set: run `make test` or scripts/postgres.sh start"
-
-// DatabaseURL creates a database of its own for the calling test on the
-// server in DATABASE_URL, applies the migrations, and returns its URL. The
-// database is dropped when the test ends.
-func DatabaseURL(t testing.TB) string {
-	t.Helper()
-	serverURL := os.Getenv("DATABASE_URL")
-	if serverURL == "" {
-		t.Fatal(missingDatabaseURL)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-
-	name := databaseName(t.Name())
-	dbURL, drop, err := stack.CreateDatabase(ctx, serverURL, name)
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := drop(ctx); err != nil {
-			t.Errorf("testenv: drop database %s: %v", name, err)
-		}
-	})
-	if err := migrations.Up(ctx, dbURL); err != nil {
-		t.Fatalf("testenv: migrate %s: %v", name, err)
-	}
-	return dbURL
-}
-
-var notIdentifierChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-// databaseName is a valid, unquoted PostgreSQL identifier (at most 63
-// bytes) made of the test's name, to tell leftovers apart, and random hex.
-func databaseName(testName string) string {
-	var random [6]byte
-	_, _ = rand.Read(random[:])
-	readable := strings.Trim(notIdentifierChars.ReplaceAllString(strings.ToLower(testName), "_"), "_")
-	const maxReadable = 63 - len("t__") - 2*len(random)
-	if len(readable) > maxReadable {
-		readable = readable[:maxReadable]
-	}
-	return "t_" + readable + "_" + hex.EncodeToString(random[:])
-}
 
 var shared struct {
 	once    sync.Once

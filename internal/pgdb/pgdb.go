@@ -1,4 +1,8 @@
-package stack
+// Package pgdb creates and drops whole PostgreSQL databases: a fresh one
+// keeps a benchmark run (workload run --embedded) or a test apart from every
+// other. It imports nothing of DayTrader, so any package's tests can use it
+// (through internal/testdb) without an import cycle.
+package pgdb
 
 import (
 	"context"
@@ -14,21 +18,21 @@ import (
 // parameters) without any way to inject SQL.
 var databaseIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
-// CreateDatabase creates database name on the server of serverURL and
+// Create creates database name on the server of serverURL and
 // returns its URL and how to drop it again. Fresh databases keep benchmark
 // runs and tests apart from each other and from the dev database.
-func CreateDatabase(ctx context.Context, serverURL, name string) (string, func(context.Context) error, error) {
+func Create(ctx context.Context, serverURL, name string) (string, func(context.Context) error, error) {
 	if !databaseIdentifier.MatchString(name) {
 		return "", nil, fmt.Errorf("database name %q must be lower-case letters, digits and _ (at most 63)", name)
 	}
 	u, err := url.Parse(serverURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", Redact(serverURL))
+		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", redact(serverURL))
 	}
 	exec := func(ctx context.Context, statement string) error {
 		conn, err := pgx.Connect(ctx, serverURL)
 		if err != nil {
-			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", Redact(serverURL), err)
+			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", redact(serverURL), err)
 		}
 		defer conn.Close(ctx)
 		_, err = conn.Exec(ctx, statement)
@@ -43,4 +47,12 @@ func CreateDatabase(ctx context.Context, serverURL, name string) (string, func(c
 		return exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
 	return u.String(), drop, nil
+}
+
+// redact hides a password in a database URL for messages.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "DATABASE_URL"
 }
