@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -172,6 +173,11 @@ func TestNewValidatesConfig(t *testing.T) {
 		"bad temporal URL":       func(c *Config) { c.TemporalUIURL = "temporal:8233" },
 		"admin without password": func(c *Config) { c.AdminUser = "root" },
 		"admin short password":   func(c *Config) { c.AdminUser, c.AdminPassword = "root", "short" },
+		"negative session TTL":   func(c *Config) { c.SessionTTL = -time.Hour },
+		"session TTL below 1s":   func(c *Config) { c.SessionTTL = time.Millisecond },
+		"negative login burst":   func(c *Config) { c.LoginLimit.UserBurst = -1 },
+		"negative address rate":  func(c *Config) { c.LoginLimit.PerIP = -1 },
+		"invalid proxy prefix":   func(c *Config) { c.TrustedProxies = []netip.Prefix{{}} },
 	} {
 		cfg := base
 		mutate(&cfg)

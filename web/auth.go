@@ -28,15 +28,12 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.RegistrationClosed {
-		http.Error(w, "registration is closed: ask an administrator for an account", http.StatusNotFound)
-		return
-	}
-	if sessionFrom(r.Context()) != nil {
+	// Closed, the page stays and says so (registerView), even signed in.
+	if sessionFrom(r.Context()) != nil && !s.cfg.RegistrationClosed {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	s.renderPage(w, r, http.StatusOK, registerView(s.page(r, "Create an account", ""), authForm{}))
+	s.renderPage(w, r, http.StatusOK, registerView(s.registerPageInfo(r), authForm{}))
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -74,15 +71,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.startSession(w, r, u.name)
 }
 
-func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+func (s *Server) registerPageInfo(r *http.Request) pageInfo {
 	if s.cfg.RegistrationClosed {
-		http.Error(w, "registration is closed: ask an administrator for an account", http.StatusNotFound)
+		return s.page(r, "Registration closed", "")
+	}
+	return s.page(r, "Create an account", "")
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	page := s.registerPageInfo(r)
+	if s.cfg.RegistrationClosed {
+		s.renderPage(w, r, http.StatusForbidden, registerView(page, authForm{}))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
-	page := s.page(r, "Create an account", "")
 	fail := func(status int, field, msg string) {
 		s.renderPage(w, r, status, registerView(page, authForm{Username: name, Error: msg, Field: field}))
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRegisterSignsInAndLogoutEndsTheSession(t *testing.T) {
@@ -91,15 +92,79 @@ func TestRegisterRefusesBadInputAndCreatesNothing(t *testing.T) {
 	}
 }
 
+// With registration closed the page says so, a registration posted anyway
+// creates nothing, and the sign-in page stops offering it.
 func TestRegistrationClosed(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.RegistrationClosed = true })
 	b := ts.newBrowser(t)
-	wantStatus(t, b.get("/register"), http.StatusNotFound)
+	r := b.get("/register")
+	wantStatus(t, r, http.StatusOK)
+	wantContains(t, r, "Registration is closed", "Ask an administrator", `data-testid="registration-closed"`)
+	if strings.Contains(r.body, `action="/register"`) {
+		t.Error("the closed registration page still has the form")
+	}
 	user := uniqueUser("closed")
-	wantStatus(t, b.register(user, "correct horse"), http.StatusNotFound)
+	r = b.register(user, "correct horse")
+	wantStatus(t, r, http.StatusForbidden)
+	wantContains(t, r, "Registration is closed")
+	if n := webUsers(t, user); n != 0 || b.sessionCookie() != nil {
+		t.Errorf("a registration while closed left %d web logins (session %v)", n, b.sessionCookie())
+	}
+	if got := ts.accounts.checkedUsers(); len(got) != 0 {
+		t.Errorf("a registration while closed asked about accounts %q", got)
+	}
 	if r := b.get("/login"); strings.Contains(r.body, `href="/register"`) {
 		t.Error("login page links to registration while it is closed")
 	}
+	// Open (the default), the sign-in page offers it.
+	wantContains(t, newTestServer(t).newBrowser(t).get("/login"), `href="/register"`)
+}
+
+// SessionTTL is how long a sign-in lasts: the cookie's lifetime and the
+// server's, which refuses the session afterwards even to a kept cookie.
+func TestSessionTTL(t *testing.T) {
+	t.Run("default 12 hours", func(t *testing.T) {
+		ts := newTestServer(t)
+		wantSessionLifetime(t, ts.newBrowser(t).register(uniqueUser("ttl"), "correct horse"), 12*time.Hour)
+	})
+	t.Run("configured", func(t *testing.T) {
+		ttl := 2 * time.Second
+		ts := newTestServer(t, func(c *Config) { c.SessionTTL = ttl })
+		b := ts.newBrowser(t)
+		cookie := wantSessionLifetime(t, b.register(uniqueUser("ttl"), "correct horse"), ttl)
+		wantStatus(t, b.get("/"), http.StatusOK)
+		time.Sleep(ttl + 200*time.Millisecond)
+		kept := ts.newBrowser(t)
+		u, _ := url.Parse(ts.URL)
+		kept.client.Jar.SetCookies(u, []*http.Cookie{{Name: cookie.Name, Value: cookie.Value, Path: "/"}})
+		r := kept.get("/")
+		wantStatus(t, r, http.StatusSeeOther)
+		if loc := r.Header.Get("Location"); loc != "/login" {
+			t.Errorf("an expired session goes to %q, want /login", loc)
+		}
+	})
+}
+
+// wantSessionLifetime checks that the session r started lasts ttl, in its
+// cookie and in the session table, and returns the cookie.
+func wantSessionLifetime(t *testing.T, r response, ttl time.Duration) *http.Cookie {
+	t.Helper()
+	wantStatus(t, r, http.StatusSeeOther)
+	cookies := r.Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("sign-in set cookies %v, want the session cookie", cookies)
+	}
+	c := cookies[0]
+	if got := time.Duration(c.MaxAge) * time.Second; got > ttl || got < ttl-2*time.Second {
+		t.Errorf("session cookie Max-Age %v, want about %v", got, ttl)
+	}
+	var lifetime time.Duration
+	err := testPool.QueryRow(context.Background(), `SELECT expires_at - created_at FROM web_sessions WHERE token_hash = $1`,
+		hashToken(c.Value)).Scan(&lifetime)
+	if err != nil || lifetime < ttl-time.Second || lifetime > ttl+time.Second {
+		t.Errorf("stored session lifetime %v (%v), want about %v", lifetime, err, ttl)
+	}
+	return c
 }
 
 func TestLoginChecksPassword(t *testing.T) {

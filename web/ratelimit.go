@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -50,6 +51,14 @@ var DefaultLoginLimit = LoginLimit{
 	UserBurst: 5,
 	PerIP:     rate.Every(3 * time.Second),
 	IPBurst:   20,
+}
+
+// check refuses negative fields (zero means the default).
+func (l LoginLimit) check() error {
+	if l.PerUser < 0 || l.PerIP < 0 || l.UserBurst < 0 || l.IPBurst < 0 {
+		return fmt.Errorf("LoginLimit %+v has a negative field (0 takes the default)", l)
+	}
+	return nil
 }
 
 func (l LoginLimit) withDefaults() LoginLimit {

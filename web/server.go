@@ -75,7 +75,12 @@ type Config struct {
 	// __Host- prefix). Set it whenever the site is served over HTTPS; it must
 	// be false for plain http on localhost or browsers drop the cookie.
 	SecureCookies bool
-	SessionTTL    time.Duration // how long a login lasts; 0 means 12 hours
+
+	// SessionTTL is how long a sign-in lasts, counted from the sign-in (use
+	// does not extend it); then the session is refused and the trader signs
+	// in again. 0 means 12 hours; otherwise at least a second. Env:
+	// SESSION_TTL.
+	SessionTTL time.Duration
 
 	// LoginLimit bounds sign-in and registration attempts per user name and
 	// client address and per client address (see LoginLimit); zero fields
@@ -95,8 +100,12 @@ type Config struct {
 	AdminUser     string
 	AdminPassword string
 
-	// RegistrationClosed hides self-service sign-up: accounts then come
-	// only from CreateUser (the CLI) and AdminUser.
+	// RegistrationClosed turns self-service sign-up off: the registration
+	// page says it is closed, a registration posted anyway is refused (403)
+	// and creates nothing, and the sign-in page stops linking to it. Web
+	// logins then come only from administrators (the admin account page),
+	// CreateUser (the CLI) and AdminUser. Env: REGISTRATION=closed (open is
+	// the default).
 	RegistrationClosed bool
 }
 
@@ -117,26 +126,17 @@ var staticFiles embed.FS
 
 // New checks cfg, creates the configured administrator and builds the routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Accounts == nil || cfg.Audit == nil || cfg.DB == nil {
-		return nil, errors.New("web: Config needs Accounts, Audit and DB")
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.SessionTTL <= 0 {
+	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.TemporalNamespace == "" {
 		cfg.TemporalNamespace = "default"
-	}
-	if cfg.TemporalUIURL != "" {
-		u, err := url.Parse(cfg.TemporalUIURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("web: TemporalUIURL %q is not an http(s) URL", cfg.TemporalUIURL)
-		}
-	}
-	if (cfg.AdminUser == "") != (cfg.AdminPassword == "") {
-		return nil, errors.New("web: set both AdminUser and AdminPassword, or neither")
 	}
 	if cfg.AdminUser != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -158,6 +158,34 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// check says what is wrong with c, if anything, before anything is created.
+func (c Config) check() error {
+	if c.Accounts == nil || c.Audit == nil || c.DB == nil {
+		return errors.New("Config needs Accounts, Audit and DB")
+	}
+	if c.TemporalUIURL != "" {
+		u, err := url.Parse(c.TemporalUIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("TemporalUIURL %q is not an http(s) URL", c.TemporalUIURL)
+		}
+	}
+	if (c.AdminUser == "") != (c.AdminPassword == "") {
+		return errors.New("set both AdminUser and AdminPassword, or neither")
+	}
+	if c.SessionTTL != 0 && c.SessionTTL < time.Second {
+		return fmt.Errorf("SessionTTL %v must be at least 1s (or 0 for 12h)", c.SessionTTL)
+	}
+	if err := c.LoginLimit.check(); err != nil {
+		return err
+	}
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			return fmt.Errorf("TrustedProxies holds an invalid prefix %q", p)
+		}
+	}
+	return nil
 }
 
 // ServeHTTP serves the UI.
