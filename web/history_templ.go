@@ -779,7 +779,7 @@ func adminView(d adminData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "\" required autocomplete=\"off\" spellcheck=\"false\" aria-describedby=\"lookup-hint\"><p id=\"lookup-hint\" class=\"hint\">Any trading account, also those without a web login (e.g. from workload files).</p></div><div class=\"filter-buttons\"><button type=\"submit\" class=\"btn btn-primary\">Open account</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "\" required autocomplete=\"off\" spellcheck=\"false\" aria-describedby=\"lookup-hint\"><p id=\"lookup-hint\" class=\"hint\">Any trading account, also those without a web login (e.g. from workload files): its page can create one.</p></div><div class=\"filter-buttons\"><button type=\"submit\" class=\"btn btn-primary\">Open account</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
