@@ -148,8 +148,8 @@ func (c *Client) FetchWithInfo(ctx context.Context, symbol, user string) (tradin
 	if !trading.ValidSymbol(symbol) {
 		return trading.Quote{}, FetchInfo{}, fmt.Errorf("stock symbol %q must be 1 to 3 upper-case letters", symbol)
 	}
-	if !trading.ValidUser(user) {
-		return trading.Quote{}, FetchInfo{}, fmt.Errorf("user id %q must be 1 to 64 letters or digits", user)
+	if err := trading.CheckUser(user); err != nil {
+		return trading.Quote{}, FetchInfo{}, err
 	}
 	start := time.Now()
 	// Cancelling fetchCtx closes every attempt still open.

@@ -79,8 +79,8 @@ func ParseRequest(line string) (symbol, user string, err error) {
 	if !trading.ValidSymbol(symbol) {
 		return "", "", fmt.Errorf("stock symbol %q must be 1 to 3 upper-case letters", symbol)
 	}
-	if !trading.ValidUser(user) {
-		return "", "", fmt.Errorf("user id %q must be 1 to 64 letters or digits", user)
+	if err := trading.CheckUser(user); err != nil {
+		return "", "", err
 	}
 	return symbol, user, nil
 }
@@ -123,8 +123,8 @@ func ParseReply(line string) (trading.Quote, error) {
 	if !trading.ValidSymbol(symbol) {
 		return trading.Quote{}, fmt.Errorf("reply symbol %q must be 1 to 3 upper-case letters", symbol)
 	}
-	if !trading.ValidUser(user) {
-		return trading.Quote{}, fmt.Errorf("reply user id %q must be 1 to 64 letters or digits", user)
+	if err := trading.CheckUser(user); err != nil {
+		return trading.Quote{}, fmt.Errorf("reply %w", err)
 	}
 	// strconv.ParseInt alone would accept a sign; the server writes digits only.
 	if timeText == "" || strings.Trim(timeText, "0123456789") != "" {

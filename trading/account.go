@@ -187,11 +187,8 @@ func (a *Account) Execute(cmd Command, env Env) Outcome {
 }
 
 func (r *run) execute() error {
-	if err := r.cmd.Validate(); err != nil {
+	if err := r.cmd.ValidFor(r.a.User); err != nil {
 		return err
-	}
-	if r.cmd.User != r.a.User {
-		return failf("command for user %s sent to the account of %s", r.cmd.User, r.a.User)
 	}
 	if r.cmd.Name == Add {
 		return r.add()

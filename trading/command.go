@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -161,6 +162,29 @@ var (
 // ValidUser reports whether s is a well-formed user id ([A-Za-z0-9]{1,64}).
 func ValidUser(s string) bool { return userPattern.MatchString(s) }
 
+// CheckUser returns nil for a well-formed user id, otherwise the error that
+// says what a user id must be. An id far too long is shown cut short, so a
+// hostile id cannot flood the message (and the audit record carrying it).
+func CheckUser(user string) error {
+	if ValidUser(user) {
+		return nil
+	}
+	return fmt.Errorf("user id %s must be 1 to 64 letters or digits", quoteShort(user, 64))
+}
+
+// quoteShort quotes s (control characters escaped) and, past limit bytes,
+// cuts it at a character boundary and says how long it was.
+func quoteShort(s string, limit int) string {
+	if len(s) <= limit {
+		return fmt.Sprintf("%q", s)
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
+}
+
 // ValidSymbol reports whether s is a well-formed stock symbol ([A-Z]{1,3}).
 func ValidSymbol(s string) bool { return symbolPattern.MatchString(s) }
 
@@ -200,8 +224,8 @@ func (c Command) Validate() error {
 	for _, k := range kinds {
 		switch k {
 		case argUser:
-			if !ValidUser(c.User) {
-				return fmt.Errorf("user id %q must be 1 to 64 letters or digits", c.User)
+			if err := CheckUser(c.User); err != nil {
+				return err
 			}
 		case argSymbol:
 			if !ValidSymbol(c.Symbol) {
@@ -220,6 +244,22 @@ func (c Command) Validate() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// ValidFor checks c as Validate does and that it is a command of user's
+// account: a command naming another user, or the administrator's
+// system-wide DUMPLOG (no user), is refused.
+func (c Command) ValidFor(user string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Name == DumpLog && c.User == "" {
+		return fmt.Errorf("the system-wide DUMPLOG is not a command of the account of %s", user)
+	}
+	if c.User != user {
+		return fmt.Errorf("command for user %s sent to the account of %s", c.User, user)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package trading
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,4 +350,40 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+func TestCheckUser(t *testing.T) {
+	if err := CheckUser("alice42"); err != nil {
+		t.Errorf("CheckUser(alice42) = %v", err)
+	}
+	for user, want := range map[string]string{
+		"böb":                     `user id "böb" must be 1 to 64 letters or digits`,
+		"bo\x00b":                 `user id "bo\x00b" must be 1 to 64 letters or digits`,
+		"":                        `user id "" must be 1 to 64 letters or digits`,
+		"../x":                    `user id "../x" must be 1 to 64 letters or digits`,
+		strings.Repeat("a", 1024): `user id "` + strings.Repeat("a", 64) + `"… (1024 bytes) must be 1 to 64 letters or digits`,
+		// Cut at a character boundary, never inside ö.
+		strings.Repeat("a", 63) + "öö": `user id "` + strings.Repeat("a", 63) + `"… (67 bytes) must be 1 to 64 letters or digits`,
+	} {
+		if err := CheckUser(user); err == nil || err.Error() != want {
+			t.Errorf("CheckUser(%.20q) = %v, want %s", user, err, want)
+		}
+	}
+}
+
+func TestValidFor(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  Command
+		want string
+	}{
+		{Command{TxNum: 1, Name: Add, User: "alice", Amount: "5"}, ""},
+		{Command{TxNum: 1, Name: Add, User: "bob", Amount: "5"}, "command for user bob sent to the account of alice"},
+		{Command{TxNum: 1, Name: Add, User: "böb", Amount: "5"}, `user id "böb" must be 1 to 64 letters or digits`},
+		{Command{TxNum: 1, Name: DumpLog, Filename: "./all"}, "the system-wide DUMPLOG is not a command of the account of alice"},
+	} {
+		err := tc.cmd.ValidFor("alice")
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%s: ValidFor(alice) = %v, want %q", tc.cmd, err, tc.want)
+		}
+	}
 }

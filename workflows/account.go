@@ -1,10 +1,10 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/daytradinginc/daytrader/trading"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -111,6 +111,9 @@ func Account(ctx workflow.Context, in AccountInput) error {
 
 // Account is the workflow of one trader's account.
 func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
+	if err := validateAccountInput(in); err != nil {
+		return err
+	}
 	r := newAccountRun(ctx, in, w.opts)
 	if err := r.registerHandlers(); err != nil {
 		return err
@@ -134,6 +137,17 @@ func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
 			return err
 		}
 	}
+}
+
+// validateAccountInput refuses a start that no DayTrader client makes but
+// any Temporal client could: a malformed user id. Every command would fail
+// and the id would reach audit records and quote requests; the workflow
+// fails at once instead of waiting for commands.
+func validateAccountInput(in AccountInput) error {
+	if err := trading.CheckUser(in.User); err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), InvalidInputError, nil)
+	}
+	return nil
 }
 
 func newAccountRun(ctx workflow.Context, in AccountInput, opts AccountOptions) *accountRun {
@@ -231,18 +245,10 @@ func (r *accountRun) execute(ctx workflow.Context, cmd trading.Command) (trading
 }
 
 // validateExecute refuses an update before it reaches the history: rejected
-// updates leave no trace, so bad input changes nothing.
+// updates leave no trace, so bad input changes nothing. Signalled commands
+// get the same checks from the rules, as audited failures.
 func (r *accountRun) validateExecute(_ workflow.Context, cmd trading.Command) error {
-	if err := cmd.Validate(); err != nil {
-		return err
-	}
-	if cmd.User != r.user {
-		return fmt.Errorf("command for user %q sent to the account of %q", cmd.User, r.user)
-	}
-	if cmd.Name == trading.DumpLog && cmd.User == "" {
-		return fmt.Errorf("the system-wide DUMPLOG is not an account command")
-	}
-	return nil
+	return cmd.ValidFor(r.user)
 }
 
 func (r *accountRun) closable() bool {

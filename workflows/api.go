@@ -27,6 +27,11 @@ const (
 	DumpLogWorkflowType = "DumpLog"
 )
 
+// InvalidInputError is the failure type of an Account or Trigger workflow
+// started with input no DayTrader client sends (a malformed user id, say):
+// it fails at once, without retries.
+const InvalidInputError = "InvalidInput"
+
 // Names of the account workflow's signals, update and queries.
 const (
 	// SignalCommand carries one trading.Command as JSON.

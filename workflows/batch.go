@@ -178,10 +178,25 @@ func (r *accountRun) symbolsToFetch(batch []queued, hits []TriggerHit, now time.
 		if lq, ok := r.st.Account.LastQuotes[c.Symbol]; ok && lq.ValidAt(now) {
 			continue
 		}
+		if c.ValidFor(r.user) != nil && r.skipsRefusedQuotes() {
+			continue
+		}
 		need[c.Symbol] = true
 	}
 	maps.DeleteFunc(need, func(_ string, ok bool) bool { return !ok })
 	return slices.Sorted(maps.Keys(need))
+}
+
+// refusedQuotesChange (workflow.GetVersion): from version 1 on, a command
+// the rules will refuse (malformed, or for another user) gets no quote
+// fetched for it: a legacy hit is billed and audited, and a refused command
+// must change nothing. Histories from before keep fetching them on replay.
+const refusedQuotesChange = "no-quote-for-refused-commands"
+
+// skipsRefusedQuotes is asked only when a refused command would need a
+// quote, so accounts that never see one record no version marker.
+func (r *accountRun) skipsRefusedQuotes() bool {
+	return workflow.GetVersion(r.ctx, refusedQuotesChange, workflow.DefaultVersion, 1) >= 1
 }
 
 func anyAdd(batch []queued) bool {

@@ -34,6 +34,11 @@ func Trigger(ctx workflow.Context, in TriggerInput) error {
 // condition holds, tells the account, which re-checks and executes. The
 // account cancels this workflow once the order is executed or cancelled.
 func (w *Workflows) Trigger(ctx workflow.Context, in TriggerInput) error {
+	if err := in.validate(); err != nil {
+		// Nothing could ever be priced or reported: end instead of
+		// failing a check every interval for good.
+		return temporal.NewNonRetryableApplicationError(err.Error(), InvalidInputError, nil)
+	}
 	t := &triggerRun{ctx: ctx, in: in, info: workflow.GetInfo(ctx), logger: workflow.GetLogger(ctx),
 		lactx: workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 15 * time.Second,
@@ -56,6 +61,23 @@ func (w *Workflows) Trigger(ctx workflow.Context, in TriggerInput) error {
 			return workflow.NewContinueAsNewError(ctx, TriggerWorkflowType, t.in)
 		}
 	}
+}
+
+// validate refuses input no account sends.
+func (in TriggerInput) validate() error {
+	if err := trading.CheckUser(in.User); err != nil {
+		return err
+	}
+	if in.Key.Side != trading.BuySide && in.Key.Side != trading.SellSide {
+		return fmt.Errorf("trigger side %q must be %q or %q", in.Key.Side, trading.BuySide, trading.SellSide)
+	}
+	if !trading.ValidSymbol(in.Key.Symbol) {
+		return fmt.Errorf("stock symbol %q must be 1 to 3 upper-case letters", in.Key.Symbol)
+	}
+	if !in.Price.IsPositive() {
+		return fmt.Errorf("trigger price %s must be greater than 0", in.Price)
+	}
+	return nil
 }
 
 // followReprices applies every SignalReprice to the watched price.

@@ -2,8 +2,11 @@ package chaos
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // TestSecurityCommandForAnotherUser goes around workflows.Accounts (which
@@ -235,5 +239,125 @@ func TestSecurityForgedTriggerHit(t *testing.T) {
 	}
 	if after := summaries(ctx, t, accounts, []string{alice})[alice]; after != before {
 		t.Errorf("a forged trigger-hit at $0.01 (the stock is at $10.00) changed the account:\n before: %s\n  after: %s", before, after)
+	}
+}
+
+// hostileUsers are user ids no DayTrader client sends but any Temporal
+// client can: non-ASCII, control characters, 1 KB long, empty, a path.
+var hostileUsers = []string{"böb", "bo\x00b", "b\x1b[31mob", strings.Repeat("a", 1024), "", "../x"}
+
+// userIDRule is what every refusal of a malformed user id says.
+const userIDRule = "must be 1 to 64 letters or digits"
+
+// TestSecurityHostileUserIDs sends commands naming hostile user ids into an
+// existing account, straight to Temporal, by the command and commands
+// signals and the execute update. Each update is rejected with a clear
+// error and leaves no record; each signalled command is audited as the
+// account's failure saying what a user id must be; no quote is fetched for
+// them; the account is unchanged and processes its next command.
+func TestSecurityHostileUserIDs(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{})
+	accounts := workflows.NewAccounts(dev.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const alice = "hostAlice"
+	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 1, Name: trading.Add, User: alice, Amount: "1000.00"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitForAudit(ctx, t, dev.DB, []int64{1}, 1, time.Minute); c.Processed != 1 {
+		t.Fatalf("opening the account: %s", c)
+	}
+	before := summaries(ctx, t, accounts, []string{alice})[alice]
+
+	signalled, updated := sendHostileCommands(ctx, t, dev.Client, alice)
+	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 1000, Name: trading.DisplaySummary, User: alice}}); err != nil {
+		t.Fatal(err)
+	}
+	sent := append(slices.Clone(signalled), 1000)
+	if c := waitForAudit(ctx, t, dev.DB, sent, len(sent), time.Minute); c.Processed != len(sent) || c.Duplicated != 0 {
+		t.Fatalf("the signalled commands and the next good one were not all audited once: %s", c)
+	}
+	if after := summaries(ctx, t, accounts, []string{alice})[alice]; after != before {
+		t.Errorf("hostile commands changed the account: before %s, after %s", before, after)
+	}
+	for _, tx := range signalled {
+		recs := recordsOf(ctx, t, dev.DB, tx)
+		if len(recs) != 2 || recs[0].typ != "userCommand" || recs[1].typ != "errorEvent" ||
+			recs[0].user != alice || recs[1].user != alice || !strings.Contains(recs[1].msg, userIDRule) || len(recs[1].msg) > 200 {
+			t.Errorf("transaction %d: records %+v, want alice's userCommand and a short errorEvent saying what a user id must be", tx, recs)
+		}
+	}
+	for _, tx := range updated {
+		if recs := recordsOf(ctx, t, dev.DB, tx); len(recs) != 0 {
+			t.Errorf("the refused update %d left records: %+v", tx, recs)
+		}
+	}
+}
+
+// sendHostileCommands sends, for each hostile user id, a QUOTE by the
+// command signal, an ADD by the commands signal and an ADD by the execute
+// update into user's account, and checks each update is refused. It returns
+// the transaction numbers signalled and those sent as updates.
+func sendHostileCommands(ctx context.Context, t *testing.T, c client.Client, user string) (signalled, updated []int64) {
+	t.Helper()
+	id := workflows.AccountWorkflowID(user)
+	for i, bad := range hostileUsers {
+		tx := int64(10 + 3*i)
+		quote := trading.Command{TxNum: tx, Name: trading.QuoteCmd, User: bad, Symbol: "ABC"}
+		if err := c.SignalWorkflow(ctx, id, "", workflows.SignalCommand, quote); err != nil {
+			t.Fatal(err)
+		}
+		add := []trading.Command{{TxNum: tx + 1, Name: trading.Add, User: bad, Amount: "1000000.00"}}
+		if err := c.SignalWorkflow(ctx, id, "", workflows.SignalCommands, add); err != nil {
+			t.Fatal(err)
+		}
+		handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, UpdateID: fmt.Sprintf("tx-%d", tx+2), UpdateName: workflows.UpdateExecute,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args:         []any{trading.Command{TxNum: tx + 2, Name: trading.Add, User: bad, Amount: "1000000.00"}},
+		})
+		if err == nil {
+			err = handle.Get(ctx, nil) // a rejection comes back as the update's outcome
+		}
+		if err == nil || !strings.Contains(err.Error(), userIDRule) || len(err.Error()) > 300 {
+			t.Errorf("execute update for user %.20q: err = %v, want it rejected saying what a user id must be", bad, err)
+		}
+		signalled = append(signalled, tx, tx+1)
+		updated = append(updated, tx+2)
+	}
+	return signalled, updated
+}
+
+// TestSecurityHostileWorkflowStarts starts Account and Trigger workflows
+// directly, as any Temporal client can, with a hostile user id in their
+// input. Each must fail at once with workflows.InvalidInputError, not wait
+// or re-check a price for ever.
+func TestSecurityHostileWorkflowStarts(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i, bad := range hostileUsers {
+		for _, start := range []struct {
+			typ   string
+			input any
+		}{
+			{workflows.AccountWorkflowType, workflows.AccountInput{User: bad}},
+			{workflows.TriggerWorkflowType, workflows.TriggerInput{User: bad, Price: decimal.NewFromInt(5),
+				Key: trading.TriggerKey{Side: trading.BuySide, Symbol: "ABC"}, CheckEvery: time.Second}},
+		} {
+			run, err := dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID: fmt.Sprintf("hostile-%s-%d", start.typ, i), TaskQueue: dev.Config.TaskQueue,
+			}, start.typ, start.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+			err = run.Get(wctx, nil)
+			wcancel()
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) || appErr.Type() != workflows.InvalidInputError || !strings.Contains(err.Error(), userIDRule) {
+				t.Errorf("%s started for user %.20q: %v, want it failed at once with %s", start.typ, bad, err, workflows.InvalidInputError)
+			}
+		}
 	}
 }
