@@ -196,3 +196,43 @@ ORDER BY e.tx_num, e.id DESC`, txNums)
 	}
 	return times, nil
 }
+
+// UserTxNum names one command: a user's transaction number.
+type UserTxNum struct {
+	User  string
+	TxNum int64
+}
+
+// ProcessedCommands returns which of the given commands already have a
+// userCommand record (at most limit of them): those an account has processed,
+// and would ignore as duplicates if they came again.
+func (s *Store) ProcessedCommands(ctx context.Context, cmds []UserTxNum, limit int) ([]UserTxNum, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	users := make([]string, len(cmds))
+	txNums := make([]int64, len(cmds))
+	for i, c := range cmds {
+		users[i], txNums[i] = c.User, c.TxNum
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT e.username, e.tx_num
+FROM audit_events AS e
+JOIN unnest($1::text[], $2::int8[]) AS wanted(username, tx_num)
+  ON e.username = wanted.username AND e.tx_num = wanted.tx_num
+WHERE e.event_type = 'userCommand'
+ORDER BY e.id
+LIMIT $3`, users, txNums, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: processed commands: %w", err)
+	}
+	var found []UserTxNum
+	var c UserTxNum
+	if _, err := pgx.ForEachRow(rows, []any{&c.User, &c.TxNum}, func() error {
+		found = append(found, c)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("audit: processed commands: %w", err)
+	}
+	return found, nil
+}

@@ -3,6 +3,8 @@ package workloads
 import (
 	"strings"
 	"testing"
+
+	"github.com/daytradinginc/daytrader/trading"
 )
 
 // FuzzParseLine feeds arbitrary text to ParseLine and to Parse. Neither may
@@ -26,7 +28,7 @@ func FuzzParseLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		cmd, err := ParseLine(text)
 		if err == nil {
-			if cmd.TxNum <= 0 || !cmd.Name.Known() {
+			if cmd.TxNum <= 0 || !cmd.Name.Known() || (cmd.User != "" && !trading.ValidUser(cmd.User)) {
 				t.Fatalf("ParseLine(%q) accepted %+v", text, cmd)
 			}
 			if allFieldsFilled(text) {

@@ -28,6 +28,10 @@ const MaxLineLength = 4096
 var (
 	ErrLineTooLong = errors.New("line too long")
 	ErrBadTxNum    = errors.New("bad transaction number")
+	// ErrBadUser: the line is well formed but its user id is not one
+	// (trading.ValidUser). No account can take it, so it is refused here
+	// rather than left to the rules; Temporal could not even address it.
+	ErrBadUser = errors.New("bad user id")
 )
 
 // Line is one well-formed workload line.
@@ -41,6 +45,10 @@ type ParseError struct {
 	LineNo int    // 1-based line number in the file
 	Text   string // the line as read, without its line ending (cut short if very long)
 	Err    error
+	// Cmd is the line's command when only its user id is wrong (Err wraps
+	// ErrBadUser): the transaction number and command are known, so the
+	// refusal can be audited.
+	Cmd *trading.Command
 }
 
 // textShown is how much of a bad line an error message quotes.
@@ -80,7 +88,21 @@ func ParseLine(text string) (trading.Command, error) {
 		return trading.Command{}, fmt.Errorf("missing command after %q", s[:closing+1])
 	}
 	fields := strings.Split(rest, ",")
-	return trading.ParseArgs(txNum, fields[0], fields[1:])
+	cmd, err := trading.ParseArgs(txNum, fields[0], fields[1:])
+	if err == nil && cmd.User != "" && !trading.ValidUser(cmd.User) {
+		return cmd, fmt.Errorf("%w %s: want 1 to 64 letters and digits", ErrBadUser, quoteUser(cmd.User))
+	}
+	return cmd, err
+}
+
+// quoteUser shows a hostile user id safely in a message (and so in an audit
+// record and XML): Go-quoted ASCII, control characters escaped, cut short.
+func quoteUser(user string) string {
+	const shown = 40
+	if len(user) > shown {
+		return strconv.QuoteToASCII(user[:shown]) + fmt.Sprintf(" (%d bytes)", len(user))
+	}
+	return strconv.QuoteToASCII(user)
 }
 
 // parseTxNum reads N of `[N]`: plain decimal digits (no sign), 1 or more.
@@ -126,21 +148,14 @@ func Parse(r io.Reader, fn func(Line) error, onErr func(*ParseError) error) erro
 		}
 		lineNo++
 		if errors.Is(readErr, bufio.ErrBufferFull) {
-			head := string(chunk[:textShown])
-			for errors.Is(readErr, bufio.ErrBufferFull) { // skip the rest of the line
-				_, readErr = br.ReadSlice('\n')
-			}
-			if readErr != nil && readErr != io.EOF {
-				return readErr
-			}
-			pe := &ParseError{LineNo: lineNo, Text: head, Err: fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, MaxLineLength)}
-			if err := onErr(pe); err != nil {
+			switch err := skipLongLine(br, chunk, lineNo, onErr); err {
+			case nil:
+				continue
+			case io.EOF:
+				return nil
+			default:
 				return err
 			}
-			if readErr == io.EOF {
-				return nil
-			}
-			continue
 		}
 		if readErr != nil && readErr != io.EOF {
 			return readErr
@@ -157,7 +172,11 @@ func Parse(r io.Reader, fn func(Line) error, onErr func(*ParseError) error) erro
 		default:
 			cmd, err := ParseLine(text)
 			if err != nil {
-				if err := onErr(&ParseError{LineNo: lineNo, Text: text, Err: err}); err != nil {
+				pe := &ParseError{LineNo: lineNo, Text: text, Err: err}
+				if errors.Is(err, ErrBadUser) {
+					pe.Cmd = &cmd
+				}
+				if err := onErr(pe); err != nil {
 					return err
 				}
 			} else if err := fn(Line{LineNo: lineNo, Cmd: cmd}); err != nil {
@@ -168,6 +187,25 @@ func Parse(r io.Reader, fn func(Line) error, onErr func(*ParseError) error) erro
 			return nil
 		}
 	}
+}
+
+// skipLongLine reads past the rest of a line longer than MaxLineLength and
+// reports it. It returns io.EOF when the file ends with that line, or the
+// error that stopped it.
+func skipLongLine(br *bufio.Reader, head []byte, lineNo int, onErr func(*ParseError) error) error {
+	shown := string(head[:textShown])
+	readErr := bufio.ErrBufferFull
+	for errors.Is(readErr, bufio.ErrBufferFull) {
+		_, readErr = br.ReadSlice('\n')
+	}
+	if readErr != nil && readErr != io.EOF {
+		return readErr
+	}
+	pe := &ParseError{LineNo: lineNo, Text: shown, Err: fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, MaxLineLength)}
+	if err := onErr(pe); err != nil {
+		return err
+	}
+	return readErr
 }
 
 // Workload is a whole parsed workload file.

@@ -37,6 +37,12 @@ type AuditReader interface {
 	CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error)
 	UserCommandTimes(ctx context.Context, txNums []int64) (map[int64]time.Time, error)
 	ErrorCounts(ctx context.Context, afterID int64, txNums []int64) ([]audit.ErrorCount, error)
+	// ProcessedCommands says which commands were already processed (a
+	// re-run is refused at once instead of stalling on duplicates).
+	ProcessedCommands(ctx context.Context, cmds []audit.UserTxNum, limit int) ([]audit.UserTxNum, error)
+	// Write stores events idempotently by key: the errorEvents of lines no
+	// account can take.
+	Write(ctx context.Context, server string, events []trading.Event) error
 }
 
 // RunOptions tune Run. Zero values mean the defaults.
@@ -70,6 +76,9 @@ type RunOptions struct {
 	// ValidateXSD, when set, is the logfile.xsd that each global DUMPLOG
 	// file is checked against with `xmllint --noout --schema`.
 	ValidateXSD string
+	// Server is the <server> of the errorEvents written for lines with a
+	// bad user id (default: the host name).
+	Server string
 }
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -107,11 +116,19 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	if err := checkTxNums(wl); err != nil {
 		return nil, err
 	}
+	if err := checkNotProcessed(ctx, wl, a); err != nil {
+		return nil, err
+	}
 	total := int64(0)
 	for _, u := range wl.Users {
 		total += int64(len(wl.ByUser[u]))
 	}
 
+	// Lines refused while parsing are audited before the run's mark: they
+	// are reported with the malformed lines, not among the run's commands.
+	if err := auditRejected(ctx, a, opts); err != nil {
+		return nil, err
+	}
 	mark, err := a.LastEventID(ctx)
 	if err != nil {
 		return nil, err

@@ -126,17 +126,45 @@ func TestRunAgainstTheStack(t *testing.T) {
 		}
 	})
 
+	t.Run("bad user ids", func(t *testing.T) {
+		// One line with a user id no account can have must not stop the
+		// rest: it is reported, audited as an errorEvent without a
+		// username, and the DUMPLOG holding it stays valid.
+		path := filepath.Join(t.TempDir(), "hostile")
+		text := "[1] ADD,hostileRunGood,100\n[2] ADD,b\u00f6b,10\n[3] QUOTE,hostileRunGood,ABC\n[4] ADD,bad\x01,5\n[5] DUMPLOG,./hostile\n"
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wl, perrs, err := ParseFile(path, false)
+		if err != nil || len(perrs) != 2 {
+			t.Fatalf("parsing: %v, %d malformed lines, want 2", err, len(perrs))
+		}
+		rep := run(t, wl, RunOptions{ParseErrors: perrs, BatchSize: 200})
+		if len(rep.ParseErrors) != 2 {
+			t.Errorf("the report lists %d malformed lines, want 2", len(rep.ParseErrors))
+		}
+		var audited int
+		if err := dev.DB.QueryRow(ctx, `SELECT count(*) FROM audit_events
+			WHERE event_type = 'errorEvent' AND username IS NULL AND tx_num IN (2, 4) AND message LIKE '%bad user id%'`).Scan(&audited); err != nil {
+			t.Fatal(err)
+		}
+		if audited != 2 {
+			t.Errorf("%d errorEvents for the two bad lines, want 2", audited)
+		}
+	})
+
 	t.Run("rerun is refused", func(t *testing.T) {
 		if oneUser == nil {
 			t.Skip("the 1userWorkLoad case did not run")
 		}
 		// The account has seen these transaction numbers: it ignores them,
 		// so nothing is processed and the run must say why instead of hanging.
-		_, err := Run(ctx, oneUser, accounts, store, RunOptions{StallTimeout: 2 * time.Second, PollInterval: 100 * time.Millisecond})
-		if err == nil {
-			t.Fatal("a second run of the same file on the same stack succeeded")
+		// Refused before anything is sent: no stall timeout to wait out.
+		_, err := Run(ctx, oneUser, accounts, store, RunOptions{StallTimeout: time.Hour, PollInterval: 100 * time.Millisecond})
+		if !errors.Is(err, ErrAlreadyProcessed) {
+			t.Fatalf("a second run of the same file on the same stack: %v, want it refused as already processed", err)
 		}
-		for _, want := range []string{"99 of 99 commands are missing", "duplicate transaction numbers"} {
+		for _, want := range []string{"transaction 1 of user oY01WVirLr", "duplicate transaction numbers", "--embedded"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not say %q", err, want)
 			}
@@ -236,8 +264,16 @@ WHERE id > $1 AND event_type = 'userCommand' AND username = $2 ORDER BY id`, mar
 	if rep.LegacyQuoteHits != counts[trading.QuoteServerEvent] {
 		t.Errorf("legacy quote hits %d, the history has %d quoteServer records", rep.LegacyQuoteHits, counts[trading.QuoteServerEvent])
 	}
-	if rep.All.Errors != counts[trading.ErrorEvent] {
-		t.Errorf("%d errors reported, the history has %d errorEvents", rep.All.Errors, counts[trading.ErrorEvent])
+	// Lines refused for their user id are audited (errorEvents) but listed
+	// with the malformed lines, not among the commands' errors.
+	var refused int64
+	for _, pe := range rep.ParseErrors {
+		if strings.Contains(pe.Error, ErrBadUser.Error()) {
+			refused++
+		}
+	}
+	if rep.All.Errors != counts[trading.ErrorEvent]-refused {
+		t.Errorf("%d errors reported, the history has %d errorEvents (%d of them for refused lines)", rep.All.Errors, counts[trading.ErrorEvent], refused)
 	}
 	var grouped int64
 	for _, g := range rep.Errors {
@@ -284,6 +320,9 @@ type fakeAccounts struct {
 func (f *fakeAccounts) Send(ctx context.Context, user string, cmds []trading.Command) error {
 	if user == f.failUser {
 		return errors.New("frontend unavailable")
+	}
+	if !trading.ValidUser(user) { // as workflows.Accounts: no account can have it
+		return fmt.Errorf("invalid user id %q", user)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -341,6 +380,24 @@ func (idleAudit) UserCommandTimes(context.Context, []int64) (map[int64]time.Time
 }
 func (idleAudit) ErrorCounts(context.Context, int64, []int64) ([]audit.ErrorCount, error) {
 	return nil, nil
+}
+func (idleAudit) ProcessedCommands(context.Context, []audit.UserTxNum, int) ([]audit.UserTxNum, error) {
+	return nil, nil
+}
+func (idleAudit) Write(context.Context, string, []trading.Event) error { return nil }
+
+// recordingAudit is an instantAudit that keeps the events Run writes.
+type recordingAudit struct {
+	instantAudit
+	mu      sync.Mutex
+	written []trading.Event
+}
+
+func (a *recordingAudit) Write(_ context.Context, _ string, events []trading.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.written = append(a.written, events...)
+	return nil
 }
 
 func parseString(t *testing.T, text string) *Workload {
