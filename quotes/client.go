@@ -151,77 +151,120 @@ func (c *Client) FetchWithInfo(ctx context.Context, symbol, user string) (tradin
 	if err := trading.CheckUser(user); err != nil {
 		return trading.Quote{}, FetchInfo{}, err
 	}
-	start := time.Now()
-	// Cancelling fetchCtx closes every attempt still open.
-	fetchCtx, cancel := context.WithTimeout(ctx, c.opts.GiveUpAfter)
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Cancelling attemptCtx closes every attempt still open.
+	attemptCtx, cancel := context.WithTimeout(ctx, c.opts.GiveUpAfter)
+	f := &fetch{c: c, ctx: ctx, attemptCtx: attemptCtx, symbol: symbol, user: user, start: time.Now(),
+		results: make(chan attemptResult)}
+	defer f.wg.Wait()
 	defer cancel()
+	return f.run()
+}
 
-	results := make(chan attemptResult)
-	var info FetchInfo
-	open := 0
-	launch := func() {
-		info.Attempts++
-		open++
-		c.attempts.Add(1)
-		n := info.Attempts
-		wg.Go(func() {
-			q, err := c.attempt(fetchCtx, symbol, user)
-			select {
-			case results <- attemptResult{n: n, quote: q, err: err}:
-			case <-fetchCtx.Done():
-			}
-		})
-	}
+// fetch is one FetchWithInfo in progress: its attempts and what they said.
+type fetch struct {
+	c            *Client
+	ctx          context.Context // the caller's
+	attemptCtx   context.Context // ends at the give-up, or with ctx
+	symbol, user string
+	start        time.Time
+	results      chan attemptResult
+	wg           sync.WaitGroup
+	info         FetchInfo
+	open         int
+	lastErr      error // the last attempt that failed on its own
+}
 
-	launch()
-	wait := c.opts.FirstTimeout
+// run hedges: a new attempt whenever the wait since the last one runs out,
+// until one answers, the server rejects the request, or time is up.
+func (f *fetch) run() (trading.Quote, FetchInfo, error) {
+	f.launch()
+	wait := f.c.opts.FirstTimeout
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	var lastErr error
 	for {
 		select {
-		case r := <-results:
-			open--
-			if r.err == nil {
-				info.Winner = r.n
-				info.Elapsed = time.Since(start)
-				c.fetches.Add(1)
-				if r.n > 1 {
-					c.hedged.Add(1)
-				}
-				return r.quote, info, nil
+		case r := <-f.results:
+			if q, done, err := f.settle(r); done {
+				return q, f.info, err
 			}
-			if errors.Is(r.err, ErrRejected) {
-				info.Elapsed = time.Since(start)
-				return trading.Quote{}, info, r.err
-			}
-			// A failed attempt is not retried at once: the next one starts
-			// on schedule, so a refused port is not hammered in a loop.
-			lastErr = r.err
-			c.log.Debug("quote attempt failed", "symbol", symbol, "user", user, "attempt", r.n, "err", r.err)
 		case <-timer.C:
-			if open < c.opts.MaxOpenAttempts {
-				launch()
+			if f.open < f.c.opts.MaxOpenAttempts {
+				f.launch()
 			}
-			wait += c.opts.TimeoutStep
+			wait += f.c.opts.TimeoutStep
 			timer.Reset(wait)
-		case <-fetchCtx.Done():
-			info.Elapsed = time.Since(start)
-			if err := ctx.Err(); err != nil {
-				return trading.Quote{}, info, fmt.Errorf("quote for %s: %w", symbol, context.Cause(ctx))
-			}
-			c.unavailable.Add(1)
-			detail := "none answered"
-			if lastErr != nil {
-				detail = "last error: " + lastErr.Error()
-			}
-			err := fmt.Errorf("%w for %s after %s (%d attempts, %s)", ErrUnavailable, symbol, c.opts.GiveUpAfter, info.Attempts, detail)
-			c.log.Warn("quote server unreachable", "symbol", symbol, "user", user, "attempts", info.Attempts, "err", err)
-			return trading.Quote{}, info, err
+		case <-f.attemptCtx.Done():
+			return trading.Quote{}, f.info, f.giveUp()
 		}
 	}
+}
+
+// launch starts one more attempt.
+func (f *fetch) launch() {
+	f.info.Attempts++
+	f.open++
+	f.c.attempts.Add(1)
+	n := f.info.Attempts
+	f.wg.Go(func() {
+		q, err := f.c.attempt(f.attemptCtx, f.symbol, f.user)
+		if err != nil && f.cutOff() {
+			// Its error says only that time ran out, not what is wrong
+			// with the server: the give-up reports the attempts that failed
+			// on their own.
+			return
+		}
+		select {
+		case f.results <- attemptResult{n: n, quote: q, err: err}:
+		case <-f.attemptCtx.Done():
+		}
+	})
+}
+
+// cutOff reports whether the fetch's time is up (or its caller gone), even
+// if the attempt context has not said so yet: a dial can time out on the
+// deadline a moment before the context's own timer fires.
+func (f *fetch) cutOff() bool {
+	deadline, _ := f.attemptCtx.Deadline()
+	return f.attemptCtx.Err() != nil || !time.Now().Before(deadline)
+}
+
+// settle takes one attempt's outcome; done says the fetch is over.
+func (f *fetch) settle(r attemptResult) (q trading.Quote, done bool, err error) {
+	f.open--
+	if r.err == nil {
+		f.info.Winner = r.n
+		f.info.Elapsed = time.Since(f.start)
+		f.c.fetches.Add(1)
+		if r.n > 1 {
+			f.c.hedged.Add(1)
+		}
+		return r.quote, true, nil
+	}
+	if errors.Is(r.err, ErrRejected) {
+		f.info.Elapsed = time.Since(f.start)
+		return trading.Quote{}, true, r.err
+	}
+	// A failed attempt is not retried at once: the next one starts on
+	// schedule, so a refused port is not hammered in a loop.
+	f.lastErr = r.err
+	f.c.log.Debug("quote attempt failed", "symbol", f.symbol, "user", f.user, "attempt", r.n, "err", r.err)
+	return trading.Quote{}, false, nil
+}
+
+// giveUp is the error of a fetch whose time ran out (or whose caller left).
+func (f *fetch) giveUp() error {
+	f.info.Elapsed = time.Since(f.start)
+	if err := f.ctx.Err(); err != nil {
+		return fmt.Errorf("quote for %s: %w", f.symbol, context.Cause(f.ctx))
+	}
+	f.c.unavailable.Add(1)
+	detail := "none answered"
+	if f.lastErr != nil {
+		detail = "last error: " + f.lastErr.Error()
+	}
+	err := fmt.Errorf("%w for %s after %s (%d attempts, %s)", ErrUnavailable, f.symbol, f.c.opts.GiveUpAfter, f.info.Attempts, detail)
+	f.c.log.Warn("quote server unreachable", "symbol", f.symbol, "user", f.user, "attempts", f.info.Attempts, "err", err)
+	return err
 }
 
 // attempt asks once on a fresh connection and waits for the reply until ctx

@@ -1,8 +1,10 @@
 package quotes
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -206,6 +208,38 @@ func TestClientRefusesMismatchedReply(t *testing.T) {
 	_, err := c.Fetch(context.Background(), "ABC", "bob")
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "reply is for XYZ,bob, asked for ABC,bob") {
 		t.Fatalf("err = %v, want ErrUnavailable naming the mismatch", err)
+	}
+}
+
+// TestClientGiveUpNamesTheRealFailure: the first attempt of each fetch gets
+// a wrong reply and the hedged ones get no reply at all. The give-up must
+// name the wrong reply, not the error of an attempt the give-up itself cut
+// off (it used to, now and then: "use of closed network connection").
+func TestClientGiveUpNamesTheRealFailure(t *testing.T) {
+	var mu sync.Mutex
+	answered := map[string]bool{}
+	f := startFake(t, func(conn net.Conn) {
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		first := !answered[line]
+		answered[line] = true
+		mu.Unlock()
+		if first {
+			io.WriteString(conn, "5.00,XYZ,nobody,1700000000000,key\n")
+			return
+		}
+		io.Copy(io.Discard, conn) // until the client hangs up
+	})
+	c, _ := NewClient(f.addr, ClientOptions{GiveUpAfter: 100 * time.Millisecond})
+	for i := range 10 {
+		user := fmt.Sprintf("user%d", i)
+		_, info, err := c.FetchWithInfo(context.Background(), "ABC", user)
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "last error: reply is for XYZ,nobody") {
+			t.Fatalf("fetch %d (%d attempts): err = %v, want the wrong reply named", i, info.Attempts, err)
+		}
 	}
 }
 
