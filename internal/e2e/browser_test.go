@@ -14,6 +14,7 @@ import (
 	"github.com/daytradinginc/daytrader/internal/stacktest"
 	"github.com/daytradinginc/daytrader/internal/testenv"
 	"github.com/daytradinginc/daytrader/trading"
+	"github.com/daytradinginc/daytrader/worker"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/shopspring/decimal"
 )
@@ -27,16 +28,21 @@ import (
 // confirm window, so it takes a little over a minute.
 func TestBrowserOnTheRealStack(t *testing.T) {
 	// Watch triggers every 2 s (instead of 30 s) so the test sees one fire
-	// as soon as the cached quote (60 s) runs out.
-	saved := workflows.DefaultAccountOptions
-	workflows.DefaultAccountOptions.TriggerCheckEvery = 2 * time.Second
-	workflows.DefaultAccountOptions.ChildDebounce = 200 * time.Millisecond
-	workflows.DefaultAccountOptions.MaxChildDelay = time.Second
-	t.Cleanup(func() { workflows.DefaultAccountOptions = saved })
+	// as soon as the cached quote (60 s) runs out: the test runs its own
+	// worker with these options.
+	fast := workflows.DefaultAccountOptions()
+	fast.TriggerCheckEvery = 2 * time.Second
+	fast.ChildDebounce = 200 * time.Millisecond
+	fast.MaxChildDelay = time.Second
 
 	const admin = "boss"
-	dev := stacktest.Start(t, stacktest.Options{Web: true, QuotePrices: pricesFile(t, "ABC,12.34\nXYZ,20.00\n"),
+	dev := stacktest.Start(t, stacktest.Options{Web: true, NoWorker: true, QuotePrices: pricesFile(t, "ABC,12.34\nXYZ,20.00\n"),
 		AdminUser: admin, AdminPass: "admin password"})
+	w := worker.New(dev.Client, dev.Acts, worker.Options{TaskQueue: dev.Config.TaskQueue, Account: fast})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
 	ui := browsertest.New(t, dev.WebURL)
 	ui.Wait = 30 * time.Second
 
