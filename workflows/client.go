@@ -36,6 +36,12 @@ func (s *Accounts) startOptions(user string) client.StartWorkflowOptions {
 // starting the account workflow if it is not running. When Send returns nil
 // Temporal has durably recorded the batch: it will be processed.
 func (s *Accounts) Send(ctx context.Context, user string, cmds []trading.Command) error {
+	// Checked here, not left to Temporal: the SDK cannot even address an id
+	// with non-ASCII characters, and "" or "../x" would start a workflow that
+	// can only fail while the caller believes its commands were recorded.
+	if err := trading.CheckUser(user); err != nil {
+		return err
+	}
 	for _, c := range cmds {
 		if c.User != user {
 			return fmt.Errorf("command %s is not for user %s", c, user)
@@ -77,8 +83,8 @@ func (s *Accounts) Execute(ctx context.Context, cmd trading.Command) (trading.Re
 // Summary returns the account's summary; a user without an account workflow
 // gets an empty summary with Exists false.
 func (s *Accounts) Summary(ctx context.Context, user string) (trading.Summary, error) {
-	if !trading.ValidUser(user) {
-		return trading.Summary{}, fmt.Errorf("user id %q must be 1 to 64 letters or digits", user)
+	if err := trading.CheckUser(user); err != nil {
+		return trading.Summary{}, err
 	}
 	v, err := s.Client.QueryWorkflow(ctx, AccountWorkflowID(user), "", QuerySummary)
 	var notFound *serviceerror.NotFound
@@ -100,8 +106,8 @@ func (s *Accounts) Summary(ctx context.Context, user string) (trading.Summary, e
 // signal or update starts the workflow in the same call. An invalid user id
 // is an error and never reaches Temporal.
 func (s *Accounts) HasAccount(ctx context.Context, user string) (bool, error) {
-	if !trading.ValidUser(user) {
-		return false, fmt.Errorf("user id %q must be 1 to 64 letters or digits", user)
+	if err := trading.CheckUser(user); err != nil {
+		return false, err
 	}
 	_, err := s.Client.DescribeWorkflowExecution(ctx, AccountWorkflowID(user), "")
 	var notFound *serviceerror.NotFound
@@ -116,6 +122,9 @@ func (s *Accounts) HasAccount(ctx context.Context, user string) (bool, error) {
 
 // Progress returns how many commands an account has processed.
 func (s *Accounts) Progress(ctx context.Context, user string) (Progress, error) {
+	if err := trading.CheckUser(user); err != nil {
+		return Progress{}, err
+	}
 	v, err := s.Client.QueryWorkflow(ctx, AccountWorkflowID(user), "", QueryProgress)
 	if err != nil {
 		return Progress{}, err

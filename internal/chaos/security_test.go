@@ -361,3 +361,31 @@ func TestSecurityHostileWorkflowStarts(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityClientRefusesHostileUserIDs calls every method of the
+// accounts client that takes a user id with each hostile id: each must
+// return the user id rule before anything reaches Temporal (the SDK cannot
+// address a non-ASCII id, and "" or "../x" would start a workflow that can
+// only fail while the caller believes its commands were recorded).
+func TestSecurityClientRefusesHostileUserIDs(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{})
+	accounts := workflows.NewAccounts(dev.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, bad := range hostileUsers {
+		cmd := trading.Command{TxNum: 1, Name: trading.Add, User: bad, Amount: "10"}
+		_, sumErr := accounts.Summary(ctx, bad)
+		_, hasErr := accounts.HasAccount(ctx, bad)
+		_, progErr := accounts.Progress(ctx, bad)
+		_, execErr := accounts.Execute(ctx, cmd)
+		for name, err := range map[string]error{"Send": accounts.Send(ctx, bad, []trading.Command{cmd}),
+			"Summary": sumErr, "HasAccount": hasErr, "Progress": progErr, "Execute": execErr} {
+			if err == nil || !strings.Contains(err.Error(), userIDRule) || len(err.Error()) > 300 {
+				t.Errorf("%s(%.20q): %.300v; want a short error saying the user id rule", name, bad, err)
+			}
+		}
+		if _, err := dev.Client.DescribeWorkflowExecution(ctx, workflows.AccountWorkflowID(bad), ""); err == nil {
+			t.Errorf("a workflow %.40q was started for a hostile user id", workflows.AccountWorkflowID(bad))
+		}
+	}
+}
