@@ -127,6 +127,7 @@ func (r *accountRun) skip(cmd trading.Command) (trading.Result, bool) {
 // command failed first): they are billed all the same, so they are audited
 // under the batch's first transaction.
 func (r *accountRun) recordUnusedLegacyHits(quotes batchQuotes, txNum int64) {
+	//workflowcheck:ignore (sorted: the map's order never shows)
 	for _, sym := range slices.Sorted(maps.Keys(quotes)) {
 		if res := quotes[sym]; res.LegacyHit && res.Err == "" {
 			r.record([]trading.Event{trading.QuoteEvent(res.Quote, txNum)})
@@ -183,8 +184,8 @@ func (r *accountRun) symbolsToFetch(batch []queued, hits []TriggerHit, now time.
 		}
 		need[c.Symbol] = true
 	}
-	maps.DeleteFunc(need, func(_ string, ok bool) bool { return !ok })
-	return slices.Sorted(maps.Keys(need))
+	maps.DeleteFunc(need, func(_ string, ok bool) bool { return !ok }) //workflowcheck:ignore (order-free)
+	return slices.Sorted(maps.Keys(need))                              //workflowcheck:ignore (sorted)
 }
 
 // refusedQuotesChange (workflow.GetVersion): from version 1 on, a command

@@ -79,7 +79,7 @@ func TestName(t *testing.T) {
 			t.Errorf("Name(%q) = %q, not a plain identifier of at most 63 bytes", testName, name)
 		}
 	}
-	if Name("TestX") == Name("TestX") {
+	if first, second := Name("TestX"), Name("TestX"); first == second {
 		t.Error("two databases for the same test got the same name")
 	}
 }
