@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/daytradinginc/daytrader/internal/stack"
@@ -18,64 +20,99 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-func init() {
-	register("dev", "everything on one machine: embedded Temporal + its UI, quote emulator, worker, web", runDev)
-	register("worker", "run a worker against TEMPORAL_ADDRESS and DATABASE_URL (run several to scale out)", runWorker)
-	register("web", "run the web UI against TEMPORAL_ADDRESS and DATABASE_URL", runWeb)
-	register("quoteserver", "run the legacy quote server emulator", runQuoteServer)
-	register("migrate", "apply the database migrations (idempotent)", runMigrate)
-	register("summary", "print an account's summary: daytrader summary [--json] USER", runSummary)
-	register("user", "create or update a web user: daytrader user [--admin] NAME (password from DAYTRADER_PASSWORD or stdin)", runUser)
+// The settings the commands share (stack.Settings has them all).
+func clientSettings() []string {
+	return []string{"TEMPORAL_ADDRESS", "TEMPORAL_FRONTEND_ADDR", "TEMPORAL_NAMESPACE"}
 }
 
-// parse binds the common configuration flags plus extra ones, then parses.
-func parse(name string, args []string, extra func(fs *flag.FlagSet)) (stack.Config, *flag.FlagSet, error) {
-	cfg := stack.FromEnv()
-	fs := flag.NewFlagSet("daytrader "+name, flag.ContinueOnError)
-	cfg.Flags(fs)
-	if extra != nil {
-		extra(fs)
-	}
-	// Flags may come before or after the arguments (`summary alice --json`).
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return cfg, fs, err
-	}
-	err = fs.Parse(append([]string{"--"}, positional...))
-	return cfg, fs, err
+func webSettings() []string {
+	return []string{"WEB_ADDR", "SECURE_COOKIES", "ADMIN_USER", "ADMIN_PASSWORD", "REGISTRATION", "SESSION_TTL",
+		"LOGIN_USER_EVERY", "LOGIN_USER_BURST", "LOGIN_IP_EVERY", "LOGIN_IP_BURST", "TRUSTED_PROXIES",
+		"TEMPORAL_UI_ADDR", "TEMPORAL_UI_URL"} // the UI's address or URL makes the admin pages' links
 }
 
-func runDev(ctx context.Context, args []string) error {
+func workerSettings() []string {
+	return []string{"QUOTE_SERVER_ADDR", "DUMP_DIR", "SERVER_NAME", "WORKER_WORKFLOW_TASK_POLLERS",
+		"WORKER_MAX_CONCURRENT_WORKFLOWS", "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", "WORKER_MAX_CACHED_WORKFLOWS"}
+}
+
+func emulatorSettings() []string {
+	return []string{"QUOTE_SERVER_ADDR", "QUOTE_LATENCY", "QUOTE_SEED", "QUOTE_PRICES"}
+}
+
+func serveCommands() []*spec {
+	return []*spec{
+		{name: "dev", summary: "everything on one machine: embedded Temporal + its UI, quote emulator, worker, web",
+			about:    "Runs the whole system in this process. Set TEMPORAL_ADDRESS to use a real cluster instead of the embedded one.",
+			settings: stack.SettingNames(), flags: devFlags},
+		{name: "worker", summary: "run a worker against TEMPORAL_ADDRESS and DATABASE_URL (run several to scale out)",
+			about:    "Runs a worker: the accounts' workflows and activities. Several workers on one task queue share the accounts.",
+			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "DATA_DIR", "METRICS_ADDR", "LOG_LEVEL"}, workerSettings()),
+			flags:    noFlags(runWorker)},
+		{name: "web", summary: "run the web UI against TEMPORAL_ADDRESS and DATABASE_URL",
+			about:    "Serves the web UI for traders and administrators. Run as many as you like behind a load balancer.",
+			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "LOG_LEVEL"}, webSettings()),
+			flags:    noFlags(runWeb)},
+		{name: "quoteserver", summary: "run the legacy quote server emulator",
+			about:    "Serves quotes at QUOTE_SERVER_ADDR the way the legacy quote server does.",
+			settings: append(emulatorSettings(), "LOG_LEVEL"), flags: noFlags(runQuoteServer)},
+		{name: "migrate", summary: "apply the database migrations (idempotent)",
+			about:    "Applies the database migrations to DATABASE_URL (the other commands do it at start too).",
+			settings: []string{"DATABASE_URL"}, flags: noFlags(runMigrate)},
+		{name: "summary", summary: "print an account's summary: daytrader summary [--json] USER",
+			args: "USER", nargs: 1, about: "Prints USER's account: cash, holdings, pending buys and sells, trigger orders.",
+			settings: append(clientSettings(), "LOG_LEVEL"), flags: summaryFlags},
+		{name: "user", summary: "create or update a web user: daytrader user [--admin] NAME (password from DAYTRADER_PASSWORD or stdin)",
+			args: "NAME", nargs: 1, about: "Creates web user NAME, or updates its password and role. The password comes from\n" +
+				"DAYTRADER_PASSWORD or, when that is empty, from the first line of standard input.",
+			settings: []string{"DATABASE_URL"}, flags: userFlags},
+	}
+}
+
+// noFlags is a command without flags of its own.
+func noFlags(run runFunc) func(*flag.FlagSet) runFunc {
+	return func(*flag.FlagSet) runFunc { return run }
+}
+
+func devFlags(fs *flag.FlagSet) runFunc {
 	var opts stack.DevOptions
-	cfg, _, err := parse("dev", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&opts.NoWorker, "no-worker", false, "run no worker in this process (run `daytrader worker` processes instead)")
-		fs.BoolVar(&opts.NoWeb, "no-web", false, "serve no web UI")
-	})
-	if err != nil {
-		return err
-	}
+	fs.BoolVar(&opts.NoWorker, "no-worker", false, "run no worker in this process (run daytrader worker processes instead)")
+	fs.BoolVar(&opts.NoWeb, "no-web", false, "serve no web UI")
+	return func(ctx context.Context, cfg stack.Config, _ []string) error { return runDev(ctx, cfg, opts) }
+}
+
+func runDev(ctx context.Context, cfg stack.Config, opts stack.DevOptions) error {
 	logger := cfg.Logger()
 	dev, err := stack.StartDev(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	serveMetrics(ctx, cfg.MetricsAddr, logger)
-	fmt.Printf(`
+	if err := serveMetrics(ctx, cfg.MetricsAddr, logger); err != nil {
+		return err
+	}
+	printBanner(os.Stdout, dev, cfg)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return nil
+}
+
+// printBanner is what `daytrader dev` (`make run`) prints: where to look.
+func printBanner(w io.Writer, dev *stack.Dev, cfg stack.Config) {
+	fmt.Fprintf(w, `
 DayTrader is running. Ctrl-C stops everything; data persists in %s.
 
   Web UI (traders, admins)  %s
   Temporal web UI           %s
+  Temporal HTTP API         %s
   Temporal gRPC             %s  (namespace %s, task queue %s)
   Quote server emulator     %s  (latency model %s)
   PostgreSQL (audit, users) %s
   DUMPLOG files             %s
 
-`, cfg.DataDir, dev.WebURL, orDash(dev.Config.TemporalUIURL), dev.Config.TemporalAddress, cfg.TemporalNamespace,
-		cfg.TaskQueue, dev.Config.QuoteServerAddr, cfg.QuoteLatency, stack.Redact(cfg.DatabaseURL), cfg.Dumps())
-	<-ctx.Done()
-	logger.Info("shutting down")
-	return nil
+`, cfg.DataDir, orDash(dev.WebURL), orDash(dev.Config.TemporalUIURL), orDash(dev.TemporalHTTPURL()),
+		dev.Config.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue, dev.Config.QuoteServerAddr, cfg.QuoteLatency,
+		stack.Redact(cfg.DatabaseURL), cfg.Dumps())
 }
 
 func orDash(s string) string {
@@ -85,28 +122,22 @@ func orDash(s string) string {
 	return s
 }
 
-func runWorker(ctx context.Context, args []string) error {
-	cfg, _, err := parse("worker", args, nil)
-	if err != nil {
-		return err
-	}
+func runWorker(ctx context.Context, cfg stack.Config, _ []string) error {
 	logger := cfg.Logger()
 	dev, err := stack.StartDev(ctx, withRealTemporal(cfg), stack.DevOptions{NoWeb: true, NoQuoteServer: true})
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	serveMetrics(ctx, cfg.MetricsAddr, logger)
+	if err := serveMetrics(ctx, cfg.MetricsAddr, logger); err != nil {
+		return err
+	}
 	logger.Info("worker running", "temporal", dev.Config.TemporalAddress, "task_queue", cfg.TaskQueue, "quote_server", cfg.QuoteServerAddr)
 	<-ctx.Done()
 	return nil
 }
 
-func runWeb(ctx context.Context, args []string) error {
-	cfg, _, err := parse("web", args, nil)
-	if err != nil {
-		return err
-	}
+func runWeb(ctx context.Context, cfg stack.Config, _ []string) error {
 	dev, err := stack.StartDev(ctx, withRealTemporal(cfg), stack.DevOptions{NoWorker: true, NoQuoteServer: true})
 	if err != nil {
 		return err
@@ -126,11 +157,7 @@ func withRealTemporal(cfg stack.Config) stack.Config {
 	return cfg
 }
 
-func runQuoteServer(ctx context.Context, args []string) error {
-	cfg, _, err := parse("quoteserver", args, nil)
-	if err != nil {
-		return err
-	}
+func runQuoteServer(ctx context.Context, cfg stack.Config, _ []string) error {
 	s, err := stack.StartQuoteServer(cfg, cfg.Logger())
 	if err != nil {
 		return err
@@ -141,11 +168,7 @@ func runQuoteServer(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runMigrate(ctx context.Context, args []string) error {
-	cfg, _, err := parse("migrate", args, nil)
-	if err != nil {
-		return err
-	}
+func runMigrate(ctx context.Context, cfg stack.Config, _ []string) error {
 	if err := migrations.Up(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
@@ -153,21 +176,20 @@ func runMigrate(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runSummary(ctx context.Context, args []string) error {
-	var asJSON bool
-	cfg, fs, err := parse("summary", args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") })
-	if err != nil {
-		return err
+func summaryFlags(fs *flag.FlagSet) runFunc {
+	asJSON := fs.Bool("json", false, "print JSON")
+	return func(ctx context.Context, cfg stack.Config, args []string) error {
+		return runSummary(ctx, cfg, args[0], *asJSON)
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: daytrader summary [--json] USER")
-	}
+}
+
+func runSummary(ctx context.Context, cfg stack.Config, user string, asJSON bool) error {
 	cl, err := stack.Dial(ctx, withRealTemporal(cfg), cfg.Logger())
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	sum, err := workflows.NewAccounts(cl).Summary(ctx, fs.Arg(0))
+	sum, err := workflows.NewAccounts(cl).Summary(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -206,15 +228,14 @@ func trig(ok bool, s string) string {
 	return "$" + s
 }
 
-func runUser(ctx context.Context, args []string) error {
-	var admin bool
-	cfg, fs, err := parse("user", args, func(fs *flag.FlagSet) { fs.BoolVar(&admin, "admin", false, "give the user the admin role") })
-	if err != nil {
-		return err
+func userFlags(fs *flag.FlagSet) runFunc {
+	admin := fs.Bool("admin", false, "give the user the admin role")
+	return func(ctx context.Context, cfg stack.Config, args []string) error {
+		return runUser(ctx, cfg, args[0], *admin)
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: daytrader user [--admin] NAME  (password from DAYTRADER_PASSWORD or the first line of stdin)")
-	}
+}
+
+func runUser(ctx context.Context, cfg stack.Config, name string, admin bool) error {
 	password := os.Getenv("DAYTRADER_PASSWORD")
 	if password == "" {
 		var line string
@@ -232,26 +253,27 @@ func runUser(ctx context.Context, args []string) error {
 	if admin {
 		role = "admin"
 	}
-	if err := web.CreateUser(ctx, pool, fs.Arg(0), password, role); err != nil {
+	if err := web.CreateUser(ctx, pool, name, password, role); err != nil {
 		return err
 	}
-	fmt.Printf("user %s saved with role %s\n", fs.Arg(0), role)
+	fmt.Printf("user %s saved with role %s\n", name, role)
 	return nil
 }
 
 // serveMetrics exposes Prometheus metrics (Go runtime and process) when an
-// address is configured.
-func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) {
+// address is configured. A listener that cannot open stops the command:
+// metrics asked for and silently missing would go unnoticed.
+func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) error {
 	if addr == "" {
-		return
+		return nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		logger.Error("metrics listener", "error", err)
-		return
+		return fmt.Errorf("METRICS_ADDR: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
 	go func() { _ = stack.Serve(ctx, ln, mux) }()
 	logger.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,97 +24,81 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	register("workload", "run a workload file (run FILE) or generate one (gen)", workloadCommand)
+// workloadRunSettings: what a run reads. The quote emulator, dump and
+// worker settings apply with --embedded, which starts those in-process.
+func workloadRunSettings() []string {
+	return slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "QUOTE_LATENCY", "QUOTE_SEED",
+		"QUOTE_PRICES", "DUMP_DIR", "SERVER_NAME", "LOG_LEVEL", "WORKER_WORKFLOW_TASK_POLLERS",
+		"WORKER_MAX_CONCURRENT_WORKFLOWS", "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", "WORKER_MAX_CACHED_WORKFLOWS"})
 }
 
-const workloadUsage = `usage:
-  daytrader workload run [flags] FILE    send FILE's commands, wait until all are audited, run its DUMPLOG, report
-  daytrader workload gen [flags]         write a synthetic workload in the course format
-
-Run ` + "`daytrader workload run -h`" + ` or ` + "`daytrader workload gen -h`" + ` for the flags.`
-
-func workloadCommand(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, workloadUsage)
-		return errors.New("missing run or gen")
-	}
-	switch args[0] {
-	case "run":
-		return workloadRun(ctx, args[1:])
-	case "gen":
-		return workloadGen(args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(os.Stderr, workloadUsage)
-		return flag.ErrHelp
-	}
-	fmt.Fprintln(os.Stderr, workloadUsage)
-	return fmt.Errorf("unknown workload command %q", args[0])
-}
-
-// parseInterspersed parses flags before and after the positional
-// arguments, so that `run FILE --json` works as well as `run --json FILE`.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+func workloadCommands() []*spec {
+	return []*spec{
+		{name: "workload run", summary: "send FILE's commands, wait until all are audited, run its DUMPLOG, report",
+			args: "FILE", nargs: 1,
+			about: "Sends FILE's commands (each user's in file order, users concurrently, in batches per signal),\n" +
+				"waits until every command is processed and audited, runs the file's global DUMPLOG and reports.\n" +
+				"Without --embedded it uses the stack at TEMPORAL_ADDRESS and DATABASE_URL (e.g. `daytrader dev`).",
+			settings: workloadRunSettings(),
+			// Info logs would run through the progress bar; LOG_LEVEL still wins.
+			defaults: func(c *stack.Config) { c.LogLevel = "warn" },
+			flags:    workloadRunFlags},
+		{name: "workload gen", summary: "write a synthetic workload in the course format",
+			about: "Writes a synthetic workload with the course files' command mix.",
+			flags: workloadGenFlags},
 	}
 }
 
-func workloadRun(ctx context.Context, args []string) error {
-	cfg := stack.FromEnv()
-	if os.Getenv("LOG_LEVEL") == "" {
-		cfg.LogLevel = "warn" // info logs would run through the progress bar
-	}
-	fs := flag.NewFlagSet("daytrader workload run", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: daytrader workload run [flags] FILE\n\n"+
-			"Sends FILE's commands (each user's in file order, users concurrently, in batches per signal),\n"+
-			"waits until every command is processed and audited, runs the file's global DUMPLOG and reports.\n"+
-			"Without --embedded it uses the stack at TEMPORAL_ADDRESS and DATABASE_URL (e.g. `daytrader dev`).\n\nflags:")
-		fs.PrintDefaults()
-	}
-	cfg.Flags(fs)
-	var opts workloads.RunOptions
-	fs.IntVar(&opts.BatchSize, "batch", 200, "commands of one user per signal")
-	fs.IntVar(&opts.Concurrency, "concurrency", 64, "users sent at the same time")
-	fs.DurationVar(&opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
-	fs.DurationVar(&opts.PollInterval, "poll", 500*time.Millisecond, "how often the audit history is counted for progress")
-	strict := fs.Bool("strict", false, "abort at the first malformed line (default: report it and skip it)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	quiet := fs.Bool("quiet", false, "no progress output")
-	fs.StringVar(&opts.ValidateXSD, "validate-xsd", "", "check each global DUMPLOG file against this logfile.xsd with xmllint")
-	embedded := fs.Bool("embedded", false, "start a fresh stack in this process (embedded Temporal, a new database on DATABASE_URL's server, "+
+// runFlags are workload run's own flags.
+type runFlags struct {
+	opts                                  workloads.RunOptions
+	strict, asJSON, quiet, embedded, keep bool
+	cpuProfile                            string
+}
+
+func workloadRunFlags(fs *flag.FlagSet) runFunc {
+	f := &runFlags{}
+	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
+	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "users sent at the same time (at least 1)")
+	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
+	fs.DurationVar(&f.opts.PollInterval, "poll", 500*time.Millisecond, "how often the audit history is counted for progress")
+	fs.BoolVar(&f.strict, "strict", false, "abort at the first malformed line (default: report it and skip it)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&f.opts.ValidateXSD, "validate-xsd", "", "check each global DUMPLOG file against this logfile.xsd with xmllint")
+	fs.BoolVar(&f.embedded, "embedded", false, "start a fresh stack in this process (embedded Temporal, a new database on DATABASE_URL's server, "+
 		"the quote emulator, a worker), run, and tear it down")
-	keep := fs.Bool("keep", false, "with --embedded: keep the data dir (Temporal, dumps) and the database")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	fs.BoolVar(&f.keep, "keep", false, "with --embedded: keep the data dir (Temporal, dumps) and the database")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
+	return func(ctx context.Context, cfg stack.Config, args []string) error {
+		if err := f.check(); err != nil {
+			return err
+		}
+		return workloadRun(ctx, cfg, f, args[0])
 	}
-	if len(files) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want exactly one workload FILE, got %d arguments", len(files))
+}
+
+// check refuses flag values that parse but make no sense.
+func (f *runFlags) check() error {
+	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 {
+		return usagef("--batch (%d) and --concurrency (%d) must be at least 1", f.opts.BatchSize, f.opts.Concurrency)
 	}
-	if opts.BatchSize < 1 || opts.Concurrency < 1 {
-		return fmt.Errorf("--batch (%d) and --concurrency (%d) must be at least 1", opts.BatchSize, opts.Concurrency)
+	// A negative --poll would make the progress ticker panic.
+	if f.opts.StallTimeout < 0 || f.opts.PollInterval < 0 {
+		return usagef("--stall-timeout (%v) and --poll (%v) must not be negative", f.opts.StallTimeout, f.opts.PollInterval)
 	}
-	if opts.ValidateXSD != "" {
-		if _, err := os.Stat(opts.ValidateXSD); err != nil {
-			return fmt.Errorf("--validate-xsd: %w", err)
+	if f.opts.ValidateXSD != "" {
+		if _, err := os.Stat(f.opts.ValidateXSD); err != nil {
+			return usagef("--validate-xsd: %w", err)
 		}
 	}
-	file := files[0]
-	opts.File = file
+	return nil
+}
 
-	wl, parseErrs, err := workloads.ParseFile(file, *strict)
+func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) error {
+	opts := f.opts
+	opts.File = file
+	wl, parseErrs, err := workloads.ParseFile(file, f.strict)
 	if err != nil {
 		return err
 	}
@@ -122,41 +106,18 @@ func workloadRun(ctx context.Context, args []string) error {
 	if len(parseErrs) > 0 {
 		fmt.Fprintf(os.Stderr, "%s: %d malformed lines left out (--strict to abort instead), the first: %v\n", file, len(parseErrs), parseErrs[0])
 	}
-	if !*quiet {
+	if !f.quiet {
 		opts.Progress = os.Stderr
 		opts.ProgressBar = term.IsTerminal(int(os.Stderr.Fd()))
 	}
-
 	logger := cfg.Logger()
-	var sender workloads.Sender
-	var reader workloads.AuditReader
-	if *embedded {
-		env, err := startEmbedded(ctx, cfg, *keep, logger)
-		if err != nil {
-			return err
-		}
-		defer env.close()
-		accounts := workflows.NewAccounts(env.dev.Client)
-		accounts.TaskQueue = env.dev.Config.TaskQueue
-		sender, reader = accounts, audit.NewStore(env.dev.DB)
-	} else {
-		cl, err := stack.Dial(ctx, cfg, logger)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		pool, err := stack.OpenDB(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		accounts := workflows.NewAccounts(cl)
-		accounts.TaskQueue = cfg.TaskQueue
-		sender, reader = accounts, audit.NewStore(pool)
+	sender, reader, closeAll, err := workloadTarget(ctx, cfg, f, logger)
+	if err != nil {
+		return err
 	}
-
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+	defer closeAll()
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
 		if err != nil {
 			return err
 		}
@@ -166,7 +127,41 @@ func workloadRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	return report(rep, f.asJSON, opts.ValidateXSD)
+}
+
+// workloadTarget is where a run sends its commands and reads the audit:
+// a fresh embedded stack, or the one at TEMPORAL_ADDRESS and DATABASE_URL.
+func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *slog.Logger) (
+	workloads.Sender, workloads.AuditReader, func(), error) {
+	if f.embedded {
+		env, err := startEmbedded(ctx, cfg, f.keep, logger)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		accounts := workflows.NewAccounts(env.dev.Client)
+		accounts.TaskQueue = env.dev.Config.TaskQueue
+		return accounts, audit.NewStore(env.dev.DB), env.close, nil
+	}
+	cl, err := stack.Dial(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pool, err := stack.OpenDB(ctx, cfg)
+	if err != nil {
+		cl.Close()
+		return nil, nil, nil, err
+	}
+	accounts := workflows.NewAccounts(cl)
+	accounts.TaskQueue = cfg.TaskQueue
+	return accounts, audit.NewStore(pool), func() { pool.Close(); cl.Close() }, nil
+}
+
+// report prints the run's report and fails when the run did not do all
+// of its work.
+func report(rep *workloads.Report, asJSON bool, xsd string) error {
+	var err error
+	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
@@ -181,7 +176,7 @@ func workloadRun(ctx context.Context, args []string) error {
 			return fmt.Errorf("the DUMPLOG of line %d failed: %s", d.Line, d.Error)
 		}
 		if d.Valid != nil && !*d.Valid {
-			return fmt.Errorf("the DUMPLOG of line %d (%s) is not valid against %s", d.Line, d.Path, opts.ValidateXSD)
+			return fmt.Errorf("the DUMPLOG of line %d (%s) is not valid against %s", d.Line, d.Path, xsd)
 		}
 	}
 	if rep.Processed < rep.Commands {
@@ -283,30 +278,19 @@ func createDatabase(ctx context.Context, serverURL string) (string, func(context
 	return pgdb.Create(ctx, serverURL, "daytrader_run_"+strings.ToLower(rand.Text()[:16]))
 }
 
-func workloadGen(args []string) error {
-	fs := flag.NewFlagSet("daytrader workload gen", flag.ContinueOnError)
+func workloadGenFlags(fs *flag.FlagSet) runFunc {
 	var opts workloads.GenOptions
 	fs.IntVar(&opts.Users, "users", 10, "distinct users")
 	fs.IntVar(&opts.Lines, "lines", 10000, "lines, the final global DUMPLOG included")
 	fs.Int64Var(&opts.Seed, "seed", 1, "random seed: the same seed and flags give the same file")
 	fs.IntVar(&opts.Symbols, "symbols", 0, "distinct stock symbols (0: 10 per user)")
 	out := fs.String("o", "", "write to this file instead of standard output")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: daytrader workload gen [--users N] [--lines M] [--seed S] [-o FILE]\n\n"+
-			"Writes a synthetic workload with the course files' command mix.\n\nflags:")
-		fs.PrintDefaults()
+	return func(context.Context, stack.Config, []string) error {
+		if *out == "" {
+			return workloads.Generate(os.Stdout, opts)
+		}
+		return writeFileAtomically(*out, func(w io.Writer) error { return workloads.Generate(w, opts) })
 	}
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected arguments %q", rest)
-	}
-	if *out == "" {
-		return workloads.Generate(os.Stdout, opts)
-	}
-	return writeFileAtomically(*out, func(w io.Writer) error { return workloads.Generate(w, opts) })
 }
 
 // writeFileAtomically writes path through a temporary file in the same

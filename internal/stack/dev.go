@@ -126,6 +126,15 @@ func (d *Dev) Close() error {
 	return errors.Join(errs...)
 }
 
+// TemporalHTTPURL is the embedded Temporal's HTTP API ("" when off, or
+// when TemporalAddress names a cluster).
+func (d *Dev) TemporalHTTPURL() string {
+	if d.Temporal == nil {
+		return ""
+	}
+	return d.Temporal.HTTPURL()
+}
+
 // Describe is what `daytrader dev` prints: where to look.
 func (d *Dev) Describe() []slog.Attr {
 	attrs := []slog.Attr{slog.String("web", d.WebURL)}

@@ -8,15 +8,14 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
@@ -31,15 +30,18 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"golang.org/x/time/rate"
 )
 
 // Config is every setting of DayTrader. Each field has an environment
-// variable (the README's configuration table lists them) and a flag.
+// variable and a flag, from one table (Settings in settings.go) that also
+// gives its default, accepted values and help.
 type Config struct {
 	TemporalAddress   string // TEMPORAL_ADDRESS: a real cluster; empty in `dev` = embedded
 	TemporalNamespace string // TEMPORAL_NAMESPACE
 	EmbeddedFrontend  string // TEMPORAL_FRONTEND_ADDR: where `dev` serves embedded Temporal gRPC
-	TemporalUIAddr    string // TEMPORAL_UI_ADDR: where `dev` serves the Temporal web UI
+	TemporalHTTPAddr  string // TEMPORAL_HTTP_ADDR: where `dev` serves Temporal's HTTP API ("" = off)
+	TemporalUIAddr    string // TEMPORAL_UI_ADDR: where `dev` serves the Temporal web UI ("" = off)
 	TemporalUIURL     string // TEMPORAL_UI_URL: link target for admins (default from TemporalUIAddr)
 	DatabaseURL       string // DATABASE_URL
 	QuoteServerAddr   string // QUOTE_SERVER_ADDR: the legacy quote server (dev runs the emulator here)
@@ -50,69 +52,36 @@ type Config struct {
 	MetricsAddr       string // METRICS_ADDR: Prometheus /metrics of the worker ("" = off)
 	DataDir           string // DATA_DIR: embedded Temporal's SQLite lives here
 	DumpDir           string // DUMP_DIR: DUMPLOG files are written inside it only
-	ServerName        string // SERVER_NAME: the <server> of audit records
+	ServerName        string // SERVER_NAME: the <server> of audit records ("" = host name)
 	AdminUser         string // ADMIN_USER: web administrator created at start
 	AdminPassword     string // ADMIN_PASSWORD
 	SecureCookies     bool   // SECURE_COOKIES: set when the web UI is served over HTTPS
 	TaskQueue         string // TASK_QUEUE
 	LogLevel          string // LOG_LEVEL: debug, info, warn, error
+
+	Registration   string         // REGISTRATION: open or closed (self-service sign-up)
+	SessionTTL     time.Duration  // SESSION_TTL: how long a web login lasts
+	LoginUserEvery time.Duration  // LOGIN_USER_EVERY: web.LoginLimit.PerUser as an interval
+	LoginUserBurst int            // LOGIN_USER_BURST
+	LoginIPEvery   time.Duration  // LOGIN_IP_EVERY: web.LoginLimit.PerIP as an interval
+	LoginIPBurst   int            // LOGIN_IP_BURST
+	TrustedProxies []netip.Prefix // TRUSTED_PROXIES: whose X-Forwarded-For the login limits believe
+
+	WorkerWorkflowTaskPollers    int // WORKER_WORKFLOW_TASK_POLLERS
+	WorkerMaxConcurrentWorkflows int // WORKER_MAX_CONCURRENT_WORKFLOWS
+	WorkerMaxConcurrentLocalActs int // WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES
+	WorkerMaxCachedWorkflows     int // WORKER_MAX_CACHED_WORKFLOWS
 }
 
 // DefaultDatabaseURL is the project-local cluster that scripts/postgres.sh runs.
 const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:54329/daytrader?sslmode=disable"
 
-// FromEnv returns the configuration from the environment, with defaults
-// that suit one machine.
-func FromEnv() Config {
-	host, _ := os.Hostname()
-	c := Config{
-		TemporalAddress:   os.Getenv("TEMPORAL_ADDRESS"),
-		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
-		EmbeddedFrontend:  env("TEMPORAL_FRONTEND_ADDR", "127.0.0.1:7233"),
-		TemporalUIAddr:    env("TEMPORAL_UI_ADDR", "127.0.0.1:8233"),
-		TemporalUIURL:     os.Getenv("TEMPORAL_UI_URL"),
-		DatabaseURL:       env("DATABASE_URL", DefaultDatabaseURL),
-		QuoteServerAddr:   env("QUOTE_SERVER_ADDR", "127.0.0.1:4444"),
-		QuoteLatency:      env("QUOTE_LATENCY", "legacy"),
-		QuotePrices:       os.Getenv("QUOTE_PRICES"),
-		WebAddr:           env("WEB_ADDR", "127.0.0.1:8080"),
-		MetricsAddr:       os.Getenv("METRICS_ADDR"),
-		DataDir:           env("DATA_DIR", ".data"),
-		DumpDir:           os.Getenv("DUMP_DIR"),
-		ServerName:        env("SERVER_NAME", cmp.Or(host, "daytrader")),
-		AdminUser:         os.Getenv("ADMIN_USER"),
-		AdminPassword:     os.Getenv("ADMIN_PASSWORD"),
-		TaskQueue:         env("TASK_QUEUE", workflows.TaskQueue),
-		LogLevel:          env("LOG_LEVEL", "info"),
-	}
-	c.QuoteSeed, _ = strconv.ParseInt(env("QUOTE_SEED", "468"), 10, 64)
-	c.SecureCookies, _ = strconv.ParseBool(env("SECURE_COOKIES", "false"))
-	return c
-}
-
-// Flags binds the settings to command-line flags (the environment gives the
-// defaults, a flag overrides it).
-func (c *Config) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS); empty in dev = embedded server")
-	fs.StringVar(&c.TemporalNamespace, "namespace", c.TemporalNamespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
-	fs.StringVar(&c.QuoteServerAddr, "quote-server", c.QuoteServerAddr, "legacy quote server host:port (env QUOTE_SERVER_ADDR)")
-	fs.StringVar(&c.WebAddr, "web-addr", c.WebAddr, "web UI listen address (env WEB_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the embedded Temporal server (env DATA_DIR)")
-	fs.StringVar(&c.DumpDir, "dump-dir", c.DumpDir, "directory DUMPLOG files are written to (env DUMP_DIR; default DATA_DIR/dumps)")
-	fs.StringVar(&c.QuoteLatency, "quote-latency", c.QuoteLatency, "quote emulator latency model: legacy or none (env QUOTE_LATENCY)")
-	fs.Int64Var(&c.QuoteSeed, "quote-seed", c.QuoteSeed, "quote emulator price seed (env QUOTE_SEED)")
-	fs.StringVar(&c.QuotePrices, "quote-prices", c.QuotePrices, "quote emulator fixed prices file, SYM,price lines (env QUOTE_PRICES)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "Prometheus /metrics listen address (env METRICS_ADDR; empty = off)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env LOG_LEVEL)")
-}
-
 // Dumps is the DUMPLOG directory.
 func (c Config) Dumps() string { return cmp.Or(c.DumpDir, filepath.Join(c.DataDir, "dumps")) }
 
-func env(key, def string) string { return cmp.Or(os.Getenv(key), def) }
-
 // Logger is the process's structured logger at the configured level.
+// LoadEnv and the flag refuse any other level than the four; a Config
+// built in code with an empty one logs at info.
 func (c Config) Logger() *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
@@ -178,34 +147,79 @@ func NewActivities(c Config, pool *pgxpool.Pool, logger *slog.Logger) (*activiti
 	return &activities.Activities{
 		Quotes:  quotes.NewCache(qc, time.Now),
 		Audit:   audit.NewStore(pool),
-		Server:  c.ServerName,
+		Server:  c.serverName(),
 		DumpDir: c.Dumps(),
 		Logger:  logger,
 	}, nil
 }
 
+// serverName is the <server> of audit records: SERVER_NAME, or the host's.
+func (c Config) serverName() string {
+	if c.ServerName != "" {
+		return c.ServerName
+	}
+	host, _ := os.Hostname()
+	return cmp.Or(host, "daytrader")
+}
+
 // StartWorker starts a worker on the task queue; stop it with Stop.
 func StartWorker(cl client.Client, acts *activities.Activities, c Config) (sdkworker.Worker, error) {
-	w := worker.New(cl, acts, worker.Options{TaskQueue: c.TaskQueue})
+	w := worker.New(cl, acts, c.workerOptions())
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("starting worker: %w", err)
 	}
 	return w, nil
 }
 
+// workerOptions are the worker's tuning knobs. Zero fields (a Config built
+// in code) take worker.New's defaults, as the table's defaults are.
+func (c Config) workerOptions() worker.Options {
+	return worker.Options{
+		TaskQueue:              c.TaskQueue,
+		WorkflowTaskPollers:    c.WorkerWorkflowTaskPollers,
+		MaxConcurrentWorkflows: c.WorkerMaxConcurrentWorkflows,
+		MaxConcurrentLocalActs: c.WorkerMaxConcurrentLocalActs,
+		MaxCachedWorkflows:     c.WorkerMaxCachedWorkflows,
+	}
+}
+
 // NewWeb builds the web UI's handler.
 func NewWeb(c Config, cl client.Client, pool *pgxpool.Pool, logger *slog.Logger) (*web.Server, error) {
 	accounts := workflows.NewAccounts(cl)
 	accounts.TaskQueue = c.TaskQueue
+	wc := c.webConfig()
+	wc.Accounts, wc.Audit, wc.DB, wc.Logger = accounts, audit.NewStore(pool), pool, logger
+	return web.New(wc)
+}
+
+// webConfig is the web UI's part of the settings.
+func (c Config) webConfig() web.Config {
 	uiURL := c.TemporalUIURL
 	if uiURL == "" && c.TemporalUIAddr != "" {
 		uiURL = "http://" + c.TemporalUIAddr
 	}
-	return web.New(web.Config{
-		Accounts: accounts, Audit: audit.NewStore(pool), DB: pool, Logger: logger,
+	return web.Config{
 		TemporalUIURL: uiURL, TemporalNamespace: c.TemporalNamespace, SecureCookies: c.SecureCookies,
 		AdminUser: c.AdminUser, AdminPassword: c.AdminPassword,
-	})
+		RegistrationClosed: c.Registration == "closed",
+		SessionTTL:         c.SessionTTL,
+		LoginLimit:         c.loginLimit(),
+		TrustedProxies:     c.TrustedProxies,
+	}
+}
+
+// loginLimit is the web's login limit; zero fields (a Config built in
+// code) take web.DefaultLoginLimit's, as the table's defaults are.
+func (c Config) loginLimit() web.LoginLimit {
+	var l web.LoginLimit
+	if c.LoginUserEvery > 0 {
+		l.PerUser = rate.Every(c.LoginUserEvery)
+	}
+	if c.LoginIPEvery > 0 {
+		l.PerIP = rate.Every(c.LoginIPEvery)
+	}
+	l.UserBurst, l.IPBurst = c.LoginUserBurst, c.LoginIPBurst
+	return l
 }
 
 // Serve runs an HTTP server until ctx ends, then shuts it down gracefully.
@@ -249,10 +263,11 @@ func StartQuoteServer(c Config, logger *slog.Logger) (*quotes.Server, error) {
 	return s, nil
 }
 
-// StartTemporal starts the embedded Temporal dev server with its web UI.
+// StartTemporal starts the embedded Temporal dev server with its web UI
+// and HTTP API (each off when its address is empty).
 func StartTemporal(ctx context.Context, c Config, logger *slog.Logger) (*temporal.Server, error) {
 	return temporal.Start(ctx, temporal.Options{
 		DataDir: filepath.Join(c.DataDir, "temporal"), Namespace: c.TemporalNamespace,
-		FrontendAddr: c.EmbeddedFrontend, UIAddr: c.TemporalUIAddr, Logger: logger,
+		FrontendAddr: c.EmbeddedFrontend, UIAddr: c.TemporalUIAddr, HTTPAddr: c.TemporalHTTPAddr, Logger: logger,
 	})
 }
