@@ -197,7 +197,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			slog.Error("writing the CPU profile", "path", path, "error", err)
+			slog.Error("writing the CPU profile", "path", path, "err", err)
 		}
 	}, nil
 }
@@ -245,7 +245,7 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 func (e *embeddedEnv) close() {
 	if e.dev != nil {
 		if err := e.dev.Close(); err != nil {
-			e.logger.Warn("stopping the embedded stack", "error", err)
+			e.logger.Warn("stopping the embedded stack", "err", err)
 		}
 	}
 	if e.keep {
@@ -258,12 +258,12 @@ func (e *embeddedEnv) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := e.dropDB(ctx); err != nil {
-			e.logger.Warn("dropping the run's database", "error", err)
+			e.logger.Warn("dropping the run's database", "err", err)
 		}
 	}
 	if e.dataDir != "" {
 		if err := os.RemoveAll(e.dataDir); err != nil {
-			e.logger.Warn("removing the run's data dir", "error", err)
+			e.logger.Warn("removing the run's data dir", "err", err)
 		}
 		if e.dev != nil && strings.HasPrefix(e.dev.Config.Dumps(), e.dataDir) {
 			fmt.Fprintln(os.Stderr, "removed the run's data dir and its DUMPLOG files (--keep or --dump-dir DIR keeps them)")
