@@ -148,7 +148,7 @@ func webSettings() []Setting {
 			Help: "password of ADMIN_USER",
 			bind: func(c *Config) value { return textValue{&c.AdminPassword, false, "text"} }},
 		{Env: "REGISTRATION", Flag: "registration", Default: "open",
-			Help: "self-service sign-up; closed: users come only from `daytrader user` and ADMIN_USER",
+			Help: "self-service sign-up; closed: web logins come only from administrators, `daytrader user` and ADMIN_USER",
 			bind: func(c *Config) value { return enumValue{&c.Registration, []string{"open", "closed"}} }},
 		{Env: "SESSION_TTL", Flag: "session-ttl", Default: "12h",
 			Help: "how long a login lasts",

@@ -58,7 +58,7 @@ func (v textValue) want() string {
 	if v.required {
 		return "a non-empty " + v.what
 	}
-	return "any " + v.what + " (empty: none)"
+	return "any " + v.what + ", or empty" // the setting's help says what empty means
 }
 
 // hostname is what addrValue accepts as a host besides IP literals: DNS
