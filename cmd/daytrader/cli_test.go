@@ -241,3 +241,14 @@ func TestFormatVersion(t *testing.T) {
 		t.Errorf("formatVersion without VCS = %q, want it to say the revision is unknown", got)
 	}
 }
+
+// TestEmbeddedRunListensOnFreePortsOnly: workload run --embedded binds no
+// fixed port (it reads no TEMPORAL_*_ADDR setting to move one), so it runs
+// beside `daytrader dev`; the HTTP API's default 127.0.0.1:7243 would not.
+func TestEmbeddedRunListensOnFreePortsOnly(t *testing.T) {
+	c := embeddedConfig(stack.Defaults(), "postgres://db/run", "/tmp/run")
+	if c.TemporalAddress != "" || c.EmbeddedFrontend != "127.0.0.1:0" || c.TemporalUIAddr != "" ||
+		c.TemporalHTTPAddr != "" || c.QuoteServerAddr != "127.0.0.1:0" || c.DatabaseURL != "postgres://db/run" || c.DataDir != "/tmp/run" {
+		t.Errorf("embeddedConfig = %+v", c)
+	}
+}

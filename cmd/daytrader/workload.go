@@ -228,18 +228,28 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 		return nil, err
 	}
 	env.dropDB = dropDB
-	cfg.DatabaseURL = dbURL
-	cfg.DataDir = env.dataDir
-	cfg.TemporalAddress = "" // embedded
-	cfg.EmbeddedFrontend = "127.0.0.1:0"
-	cfg.TemporalUIAddr = ""
-	cfg.QuoteServerAddr = "127.0.0.1:0"
+	cfg = embeddedConfig(cfg, dbURL, env.dataDir)
 	if env.dev, err = stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: true}); err != nil {
 		return nil, err
 	}
 	logger.Info("embedded stack started", "data_dir", env.dataDir, "database", stack.Redact(dbURL),
 		"temporal", env.dev.Config.TemporalAddress, "quote_latency", cfg.QuoteLatency)
 	return env, nil
+}
+
+// embeddedConfig is cfg for a run's own stack: its database and data dir,
+// embedded Temporal on a free port without UI or HTTP API, and the quote
+// emulator on a free port, so a run never collides with a `daytrader dev`
+// (or another run) on this machine.
+func embeddedConfig(cfg stack.Config, dbURL, dataDir string) stack.Config {
+	cfg.DatabaseURL = dbURL
+	cfg.DataDir = dataDir
+	cfg.TemporalAddress = "" // embedded
+	cfg.EmbeddedFrontend = "127.0.0.1:0"
+	cfg.TemporalUIAddr = ""
+	cfg.TemporalHTTPAddr = ""
+	cfg.QuoteServerAddr = "127.0.0.1:0"
+	return cfg
 }
 
 func (e *embeddedEnv) close() {
