@@ -206,6 +206,7 @@ func TestHelpInProcess(t *testing.T) {
 		{[]string{"help", "workload", "gen"}, []string{"usage: daytrader workload gen [flags]", "--users"}, []string{"settings"}},
 		{[]string{"workload", "run", "-h"}, []string{"usage: daytrader workload run [flags] FILE", "--embedded", `now "warn"`}, nil},
 		{[]string{"dev", "-h"}, []string{"--no-worker", "--no-temporal-ui", "--temporal-http-addr host:port   TEMPORAL_HTTP_ADDR"}, nil},
+		{[]string{"help", "version"}, []string{"usage: daytrader version"}, nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			c, stdout, stderr := testCLI(nil)

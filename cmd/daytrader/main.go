@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -91,8 +92,12 @@ func (c cli) prepare(args []string) (name string, start func(context.Context) er
 	case "help":
 		return "daytrader help", nil, c.help(args[1:])
 	case "version", "-version", "--version":
-		if len(args) > 1 {
-			return "daytrader version", nil, usagef("takes no arguments")
+		switch {
+		case len(args) == 2 && slices.Contains([]string{"-h", "-help", "--help"}, args[1]):
+			fmt.Fprintln(c.stdout, "usage: daytrader version\n\nPrints the module version, the VCS revision and the Go version of this binary.")
+			return "daytrader version", nil, flag.ErrHelp
+		case len(args) > 1:
+			return "daytrader version", nil, usagef("takes no arguments, got %q", args[1:])
 		}
 		fmt.Fprintln(c.stdout, version())
 		return "daytrader version", nil, flag.ErrHelp
