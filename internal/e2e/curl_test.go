@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,8 +45,6 @@ func TestREADMECurl(t *testing.T) {
 	checkHTTPDefinition(t, blocks[0])
 	happy, bad := curlSteps(t, blocks[1]), curlSteps(t, blocks[2])
 
-	// A free port, not the README's: a `make run` on this machine may hold 7243.
-	t.Setenv("TEMPORAL_HTTP_ADDR", "127.0.0.1:0")
 	dev := stacktest.Start(t, stacktest.Options{QuotePrices: pricesFile(t, "ABC,20.00\n")})
 	if dev.TemporalHTTPURL() == "" {
 		t.Fatal("the stack serves no Temporal HTTP API (TEMPORAL_HTTP_ADDR is not wired to temporal.Options.HTTPAddr)")
@@ -235,5 +234,19 @@ func TestREADMECLIMatchesCurl(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cli, curl) {
 		t.Errorf("README: the CLI lines send\n%v\nthe curl lines send\n%v", cli, curl)
+	}
+}
+
+// TestStackBesideRunningDev: a test stack must not take the fixed ports a
+// `make run` on the same machine uses (nor those of another test package
+// running at the same time); its Temporal HTTP API, like its gRPC, goes on
+// a free port. Here 7243 is held (by this test, or by a running dev).
+func TestStackBesideRunningDev(t *testing.T) {
+	if ln, err := net.Listen("tcp", temporal.DefaultHTTPAddr); err == nil {
+		defer ln.Close()
+	}
+	dev := stacktest.Start(t, stacktest.Options{})
+	if got := dev.TemporalHTTPURL(); got == "" || got == "http://"+temporal.DefaultHTTPAddr {
+		t.Fatalf("test stack's HTTP API at %q, want a free port", got)
 	}
 }

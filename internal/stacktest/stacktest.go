@@ -30,6 +30,9 @@ func Start(t testing.TB, opts Options) *stack.Dev {
 	cfg := stack.FromEnv()
 	cfg.TemporalAddress = ""
 	cfg.EmbeddedFrontend = "127.0.0.1:0"
+	// Free ports like every other listener: the fixed default (7243) may be
+	// a running `make run`'s or another test package's.
+	cfg.TemporalHTTPAddr = "127.0.0.1:0"
 	cfg.TemporalUIAddr = ""
 	cfg.QuoteServerAddr = "127.0.0.1:0"
 	cfg.WebAddr = "127.0.0.1:0"
