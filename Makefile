@@ -1,13 +1,23 @@
 # DayTrader. `make run` brings the whole system up on this machine;
-# `make test` runs every test against real parts. See README.md.
+# `make test` runs every test against real parts. See README.md, or `make help`.
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/daytrader
 SHARED ?= ../shared
 export DATABASE_URL ?= $(shell scripts/postgres.sh url)
 
-.PHONY: run test bench chaos build deps postgres generate clean stop
+# Packages whose tests need neither Postgres nor a Temporal server: the rules,
+# the quote protocol and cache, the workflows (Temporal's test suite with time
+# skipping, and replay of recorded histories), activities and the worker.
+UNIT := ./trading ./quotes ./workflows ./activities ./worker
 
+.PHONY: help run test unit lint bench chaos build deps postgres generate clean stop
+
+## help: list the targets
+help:
+	@grep -hE '^## ' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z0-9-]+): /  \1\t/' | expand -t 14
+
+## build: bin/daytrader
 build:
 	$(GO) build -o $(BIN) ./cmd/daytrader
 
@@ -17,29 +27,40 @@ deps:
 postgres: deps
 	@scripts/postgres.sh start >/dev/null
 
-## run: Postgres + embedded Temporal (+ its UI) + quote emulator + worker + web. Ctrl-C stops.
+## run: Postgres + embedded Temporal (+ its UI and HTTP API) + quote emulator + worker + web. Ctrl-C stops.
 run: postgres build
 	$(BIN) dev
 
-## test: every package's tests; Postgres, Temporal, Chromium and xmllint are real.
-test: postgres
+## unit: the fast loop: pure packages with the race detector, no Postgres, under a minute
+unit:
+	DATABASE_URL= $(GO) test -race -count=1 $(UNIT)
+
+## lint: go vet, staticcheck, Temporal's workflowcheck (determinism), go.mod tidy, templ code current
+lint:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) tool workflowcheck ./...
+	$(GO) mod tidy -diff
+	$(GO) test -count=1 -run TestGeneratedTemplatesAreCurrent ./web/
+
+## test: lint, then every package's tests; Postgres, Temporal, Chromium and xmllint are real
+test: postgres lint
 	$(GO) test -count=1 -timeout 30m ./...
 
-## bench: the 100-user course workload on a fresh embedded stack, legacy quote latency.
+## bench: the 100-user course workload on a fresh embedded stack, legacy quote latency
 bench: postgres build
 	$(BIN) workload run --embedded --quote-latency legacy --validate-xsd $(SHARED)/spec/logfile.xsd $(SHARED)/workloads/100User_testWorkLoad
 
-## chaos: the fault-injection tests (worker kill -9, stack restart, Postgres outage, slow quotes),
-## bigger than in `make test`, plus the ledger check over the 100-user course workload.
+## chaos: the fault-injection tests bigger than in `make test`, plus the 100-user ledger check
 chaos: postgres build
 	CHAOS_USERS=50 CHAOS_LINES=20000 CHAOS_KILLS=4 $(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/
 	CHAOS_WORKLOAD=100User_testWorkLoad $(GO) test -count=1 -timeout 30m -run TestChaosLedger -v ./internal/chaos/
 
-## generate: regenerate templ's Go code (web/TestGeneratedTemplatesAreCurrent fails when it is stale).
+## generate: regenerate templ's Go code (run inside web/, so file names match what the test expects)
 generate:
-	$(GO) tool templ generate
+	cd web && $(GO) tool templ generate
 
+## stop: stop the project's Postgres
 stop:
 	scripts/postgres.sh stop
 
