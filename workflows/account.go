@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/daytradinginc/daytrader/trading"
@@ -114,6 +115,9 @@ func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
 	if err := validateAccountInput(in); err != nil {
 		return err
 	}
+	if err := checkAccountID(ctx, in.User); err != nil {
+		return err
+	}
 	r := newAccountRun(ctx, in, w.opts)
 	if err := r.registerHandlers(); err != nil {
 		return err
@@ -137,6 +141,18 @@ func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
 			return err
 		}
 	}
+}
+
+// checkAccountID refuses a start under another workflow ID than
+// account-<user>: any Temporal client could start account-zed with the
+// input user bob, a second account of bob's whose records would be filed
+// under bob beside the real one's.
+func checkAccountID(ctx workflow.Context, user string) error {
+	if id := workflow.GetInfo(ctx).WorkflowExecution.ID; id != AccountWorkflowID(user) {
+		msg := fmt.Sprintf("workflow ID %.80q is not %q: an account runs only under its own ID", id, AccountWorkflowID(user))
+		return temporal.NewNonRetryableApplicationError(msg, InvalidInputError, nil)
+	}
+	return nil
 }
 
 // validateAccountInput refuses a start that no DayTrader client makes but

@@ -107,6 +107,15 @@ func TestAccountStartedWithHostileUserFails(t *testing.T) {
 	}
 }
 
+// TestAccountStartedUnderAnotherIDFails starts bob's account under alice's
+// workflow ID (account-alice, the harness's), as any Temporal client could:
+// it must fail at once, not run a second account of bob's.
+func TestAccountStartedUnderAnotherIDFails(t *testing.T) {
+	h := newHarness(t, testOptions)
+	h.env.ExecuteWorkflow(workflows.AccountWorkflowType, workflows.AccountInput{User: "bob"})
+	wantInvalidInput(t, h)
+}
+
 // TestTriggerStartedWithHostileInputFails starts trigger watchers directly
 // with input no account sends. Each fails at once instead of failing a
 // price check every interval for ever.

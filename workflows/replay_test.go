@@ -1,11 +1,15 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/daytradinginc/daytrader/workflows"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 )
 
 // TestReplayRecordedHistories replays account histories recorded from real
@@ -23,9 +27,27 @@ func TestReplayRecordedHistories(t *testing.T) {
 	replayer.RegisterWorkflow(workflows.Trigger)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+			history, err := client.HistoryFromJSON(mustOpen(t, f), client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Each file is named after its workflow ID, which the account
+			// checks against its input.
+			id := strings.TrimSuffix(filepath.Base(f), ".json")
+			if err := replayer.ReplayWorkflowHistoryWithOptions(nil, history,
+				worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id, RunID: "replay"}}); err != nil {
 				t.Fatalf("replaying %s: %v", f, err)
 			}
 		})
 	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
