@@ -471,7 +471,7 @@ func (s *Server) startUI(addr listenAddr, logger *slog.Logger) {
 		// Start blocks until Stop. The UI server exits the process itself
 		// if it cannot listen; the port was free a moment ago.
 		if err := s.ui.Start(); err != nil {
-			logger.Error("temporal UI server failed", "error", err)
+			logger.Error("temporal UI server failed", "err", err)
 		}
 	}()
 }

@@ -7,6 +7,11 @@
 // account's commands at the times the audit recorded and must reproduce the
 // account's state and audit records exactly.
 //
+// Beside the faults: TestSecurity* send what any Temporal client could
+// (commands for another user, hostile user ids, forged trigger hits,
+// malformed payloads) straight to the accounts, and TestSQLIsParameterized
+// checks that every SQL text reaching a database call is a constant.
+//
 // The package has tests only. `make chaos` runs the fault tests verbosely;
 // the environment variables below make them bigger (the defaults keep each
 // scenario well under a minute so that `make test` runs them all):
@@ -15,9 +20,9 @@
 //	CHAOS_LINES     lines of the generated workload (default 3000)
 //	CHAOS_SEED      generator seed (default 1)
 //	CHAOS_KILLS     worker kill -9s in TestFaultWorkerKill (default 1)
-//	CHAOS_WORKLOAD  a course workload file in ../shared/workloads for
-//	                TestChaosLedgerCourseWorkload (default 10User_testWorkLoad;
-//	                100User_testWorkLoad is the full course run)
+//	CHAOS_WORKLOAD  a course workload file in ../shared/workloads that
+//	                TestChaosLedger runs instead of the generated workload
+//	                (100User_testWorkLoad is the full course run)
 //
 // A run bigger than the defaults is a heavy variant: `go test -short` skips it.
 package chaos

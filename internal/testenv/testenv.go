@@ -93,7 +93,7 @@ func Cleanup() {
 	defer shared.mu.Unlock()
 	if shared.server != nil {
 		if err := shared.server.Stop(); err != nil {
-			slog.Warn("testenv: stop Temporal server", "error", err)
+			slog.Warn("testenv: stop Temporal server", "err", err)
 		}
 		shared.server = nil
 	}
