@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daytradinginc/daytrader/internal/stack"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 )
@@ -63,10 +64,11 @@ func newStackConfig(t testing.TB, databaseURL, pricesFile string) stackConfig {
 	}
 }
 
-// env is the complete DayTrader configuration of a child process: every
-// variable the binary reads is set, so nothing leaks in from the test's own
-// environment (a developer's TEMPORAL_ADDRESS must not send a chaos worker
-// to someone else's server).
+// env is the complete DayTrader configuration of a child process: the
+// variables below are set, and every other setting the binary reads
+// (stack.SettingNames) is removed so it takes its default: nothing leaks in
+// from the test's own environment (a developer's TEMPORAL_ADDRESS must not
+// send a chaos worker to someone else's server).
 func (c stackConfig) env(temporalAddress string) []string {
 	latency := c.QuoteLatency
 	if latency == "" {
@@ -77,6 +79,7 @@ func (c stackConfig) env(temporalAddress string) []string {
 		"TEMPORAL_NAMESPACE":     "default",
 		"TEMPORAL_FRONTEND_ADDR": c.Frontend,
 		"TEMPORAL_UI_ADDR":       "127.0.0.1:0",
+		"TEMPORAL_HTTP_ADDR":     "", // off: a running `make run` holds the default port
 		"TEMPORAL_UI_URL":        "",
 		"DATABASE_URL":           c.DatabaseURL,
 		"QUOTE_SERVER_ADDR":      c.QuoteAddr,
@@ -93,9 +96,13 @@ func (c stackConfig) env(temporalAddress string) []string {
 		"TASK_QUEUE":             "daytrader",
 		"LOG_LEVEL":              "info",
 	}
+	settings := map[string]bool{}
+	for _, name := range stack.SettingNames() {
+		settings[name] = true
+	}
 	var env []string
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !has(vars, k) {
+		if k, _, _ := strings.Cut(kv, "="); !has(vars, k) && !settings[k] {
 			env = append(env, kv)
 		}
 	}

@@ -81,6 +81,7 @@ func startStackWithQuoteServer(t *testing.T, addr string) *stack.Dev {
 	cfg.TemporalAddress = ""
 	cfg.EmbeddedFrontend = "127.0.0.1:0"
 	cfg.TemporalUIAddr = ""
+	cfg.TemporalHTTPAddr = ""
 	cfg.QuoteServerAddr = addr
 	cfg.DataDir = t.TempDir()
 	cfg.DatabaseURL = testdb.URL(t)
