@@ -46,6 +46,7 @@ func workloadCommands() []*spec {
 		{name: "workload gen", summary: "write a synthetic workload in the course format",
 			about: "Writes a synthetic workload with the course files' command mix.",
 			flags: workloadGenFlags},
+		workloadMixedSpec(),
 	}
 }
 
@@ -135,7 +136,7 @@ func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string
 func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *slog.Logger) (
 	workloads.Sender, workloads.AuditReader, func(), error) {
 	if f.embedded {
-		env, err := startEmbedded(ctx, cfg, f.keep, logger)
+		env, err := startEmbedded(ctx, cfg, f.keep, logger, stack.DevOptions{NoWeb: true})
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -213,7 +214,7 @@ type embeddedEnv struct {
 	logger  *slog.Logger
 }
 
-func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slog.Logger) (_ *embeddedEnv, err error) {
+func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slog.Logger, opts stack.DevOptions) (_ *embeddedEnv, err error) {
 	env := &embeddedEnv{keep: keep, logger: logger}
 	defer func() {
 		if err != nil {
@@ -229,7 +230,7 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 	}
 	env.dropDB = dropDB
 	cfg = embeddedConfig(cfg, dbURL, env.dataDir)
-	if env.dev, err = stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: true}); err != nil {
+	if env.dev, err = stack.StartDev(ctx, cfg, opts); err != nil {
 		return nil, err
 	}
 	logger.Info("embedded stack started", "data_dir", env.dataDir, "database", stack.Redact(dbURL),
@@ -249,6 +250,7 @@ func embeddedConfig(cfg stack.Config, dbURL, dataDir string) stack.Config {
 	cfg.TemporalUIAddr = ""
 	cfg.TemporalHTTPAddr = ""
 	cfg.QuoteServerAddr = "127.0.0.1:0"
+	cfg.WebAddr = "127.0.0.1:0" // when the run serves the web UI (workload mixed)
 	return cfg
 }
 

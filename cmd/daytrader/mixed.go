@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/probe"
+	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/workflows"
+	"github.com/daytradinginc/daytrader/workloads"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// `daytrader workload mixed` measures what a bulk workload does to the
+// traders using the web UI at the same time (issue 11): every scenario runs
+// on a fresh embedded stack (startEmbedded, as `workload run --embedded`)
+// with the web UI on a real listener.
+
+// mixedScenarios are the scenarios in the order they run: the workload
+// alone (the bulk rate without traders), one trader on an idle stack, one
+// trader under the workload, many traders under the workload.
+var mixedScenarios = []string{"alone", "idle", "one", "many"}
+
+type mixedFlags struct {
+	opts      workloads.RunOptions
+	traders   int
+	count     int
+	symbol    string
+	scenarios string
+	asJSON    bool
+}
+
+func workloadMixedSpec() *spec {
+	return &spec{name: "workload mixed",
+		summary: "benchmark web traders' command latency while FILE runs (fresh embedded stacks)",
+		args:    "FILE", nargs: 1,
+		about: "Runs scenarios, each on a fresh embedded stack with the web UI on a free port:\n" +
+			"  alone  FILE's workload without traders (the bulk rate to compare with)\n" +
+			"  idle   one trader, no workload\n" +
+			"  one    one trader while FILE runs\n" +
+			"  many   --traders traders while FILE runs\n" +
+			"Each trader registers, signs in, adds money and sends QUOTE of a cached symbol through\n" +
+			"POST /commands (session + CSRF, as the dashboard's form) back to back, --count times or\n" +
+			"until the workload is done. Reports the workload's commands/s (and its ratio to alone)\n" +
+			"and the traders' p50/p95/p99/max.",
+		settings: mixedSettings(),
+		defaults: func(c *stack.Config) { c.LogLevel = "warn" },
+		flags:    workloadMixedFlags}
+}
+
+// mixedSettings: workload run's without the Temporal address, since every
+// scenario's stack is embedded on free ports.
+func mixedSettings() []string {
+	return slices.DeleteFunc(workloadRunSettings(), func(s string) bool {
+		return s == "TEMPORAL_ADDRESS" || s == "TEMPORAL_FRONTEND_ADDR"
+	})
+}
+
+func workloadMixedFlags(fs *flag.FlagSet) runFunc {
+	f := &mixedFlags{}
+	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
+	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "users sent at the same time (at least 1)")
+	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
+	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
+	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
+	fs.StringVar(&f.scenarios, "scenarios", strings.Join(mixedScenarios, ","), "comma-separated scenarios to run")
+	fs.BoolVar(&f.asJSON, "json", false, "print the reports as JSON")
+	return func(ctx context.Context, cfg stack.Config, args []string) error {
+		scen, err := f.check()
+		if err != nil {
+			return err
+		}
+		return workloadMixed(ctx, cfg, f, scen, args[0], os.Stdout)
+	}
+}
+
+func (f *mixedFlags) check() ([]string, error) {
+	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 || f.traders < 1 || f.count < 1 {
+		return nil, usagef("--batch, --concurrency, --traders and --count must be at least 1")
+	}
+	scen := strings.Split(f.scenarios, ",")
+	for _, s := range scen {
+		if !slices.Contains(mixedScenarios, s) {
+			return nil, usagef("--scenarios: unknown scenario %q (want some of %s)", s, strings.Join(mixedScenarios, ","))
+		}
+	}
+	return scen, nil
+}
+
+// mixedResult is one scenario's outcome.
+type mixedResult struct {
+	Scenario string            `json:"scenario"`
+	Workload *workloads.Report `json:"workload,omitempty"`
+	Rate     float64           `json:"commandsPerSecond,omitempty"`
+	Ratio    float64           `json:"ratioToAlone,omitempty"` // Rate / the alone scenario's
+	Probe    *probe.Report     `json:"probe,omitempty"`
+}
+
+func workloadMixed(ctx context.Context, cfg stack.Config, f *mixedFlags, scen []string, file string, out io.Writer) error {
+	wl, parseErrs, err := workloads.ParseFile(file, false)
+	if err != nil {
+		return err
+	}
+	f.opts.File, f.opts.ParseErrors = file, parseErrs
+	var results []mixedResult
+	alone := 0.0
+	for _, s := range scen {
+		r, err := runScenario(ctx, cfg, f, wl, s)
+		if err != nil {
+			return fmt.Errorf("scenario %s: %w", s, err)
+		}
+		if s == "alone" {
+			alone = r.Rate
+		}
+		if r.Workload != nil && alone > 0 {
+			r.Ratio = r.Rate / alone
+		}
+		if !f.asJSON {
+			printScenario(out, r)
+		}
+		results = append(results, r)
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	return nil
+}
+
+func printScenario(w io.Writer, r mixedResult) {
+	fmt.Fprintf(w, "%-5s", r.Scenario)
+	if r.Workload != nil {
+		fmt.Fprintf(w, "  workload %d commands, %.0f commands/s", r.Workload.Processed, r.Rate)
+		if r.Ratio > 0 {
+			fmt.Fprintf(w, " (%.2f of alone)", r.Ratio)
+		}
+	}
+	if r.Probe != nil {
+		fmt.Fprintf(w, "  probe %s", r.Probe)
+		if r.Probe.FirstErr != "" {
+			fmt.Fprintf(w, "; first error: %s", r.Probe.FirstErr)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// runScenario runs one scenario on a stack of its own, so every scenario
+// starts from the same empty state.
+func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl *workloads.Workload, s string) (mixedResult, error) {
+	logger := cfg.Logger()
+	// The traders all register from 127.0.0.1 at once.
+	cfg.LoginIPBurst = max(cfg.LoginIPBurst, 10*f.traders)
+	env, err := startEmbedded(ctx, cfg, false, logger, stack.DevOptions{NoWeb: s == "alone"})
+	if err != nil {
+		return mixedResult{}, err
+	}
+	defer env.close()
+	res := mixedResult{Scenario: s}
+	var traders []*probe.Trader
+	switch s {
+	case "idle", "one":
+		traders, err = newTraders(ctx, env.dev.WebURL, 1, f.symbol)
+	case "many":
+		traders, err = newTraders(ctx, env.dev.WebURL, f.traders, f.symbol)
+	}
+	if err != nil {
+		return res, err
+	}
+	stop := make(chan struct{})
+	probed := make(chan probe.Report, 1)
+	go func() {
+		if len(traders) > 0 {
+			probed <- probe.Quotes(ctx, traders, f.symbol, f.count, stop)
+		}
+		close(probed)
+	}()
+	if s != "idle" {
+		res.Workload, err = runBulk(ctx, env, f.opts, wl)
+		if err != nil {
+			return res, err
+		}
+		res.Rate = res.Workload.CommandsPerSecond
+		// The traders stop with the workload; idle, they send all --count.
+		close(stop)
+	}
+	if p, ok := <-probed; ok {
+		res.Probe = &p
+	}
+	return res, nil
+}
+
+// runBulk runs the workload as `workload run` does; the traders' commands
+// (interactive transaction numbers) are left out of its progress count.
+func runBulk(ctx context.Context, env *embeddedEnv, opts workloads.RunOptions, wl *workloads.Workload) (*workloads.Report, error) {
+	accounts := workflows.NewAccounts(env.dev.Client)
+	accounts.TaskQueue = env.dev.Config.TaskQueue
+	reader := bulkOnly{Store: audit.NewStore(env.dev.DB), pool: env.dev.DB}
+	return workloads.Run(ctx, wl, accounts, reader, opts)
+}
+
+// bulkOnly counts only the workload's commands: Run's progress count
+// would otherwise take the traders' commands for the workload's and end
+// the run before its last commands are audited.
+type bulkOnly struct {
+	*audit.Store
+	pool *pgxpool.Pool
+}
+
+// firstInteractiveTxNum is where the interactive_tx_num sequence starts.
+const firstInteractiveTxNum = 1_000_000_000
+
+func (b bulkOnly) CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error) {
+	err = b.pool.QueryRow(ctx, `
+SELECT count(*) FILTER (WHERE event_type = 'userCommand' AND tx_num < $2), coalesce(max(id), $1)
+FROM audit_events WHERE id > $1`, afterID, firstInteractiveTxNum).Scan(&count, &lastID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("counting the workload's commands since %d: %w", afterID, err)
+	}
+	return count, lastID, nil
+}
+
+// newTraders registers n traders (mixed<i>), adds money to each and
+// quotes symbol once, so the probe's quotes are answered from the cache.
+func newTraders(ctx context.Context, webURL string, n int, symbol string) ([]*probe.Trader, error) {
+	traders := make([]*probe.Trader, n)
+	for i := range n {
+		t, err := probe.Register(ctx, webURL, fmt.Sprintf("mixed%d", i), "mixed bench password")
+		if err != nil {
+			return nil, err
+		}
+		for _, form := range []url.Values{
+			{"command": {"ADD"}, "amount": {"10000.00"}},
+			{"command": {"QUOTE"}, "symbol": {symbol}},
+		} {
+			if _, err := t.Command(ctx, form); err != nil {
+				return nil, err
+			}
+		}
+		if cash, err := t.Cash(ctx); err != nil || cash != "10000" {
+			return nil, fmt.Errorf("%s has cash %q after ADD 10000.00 (%v)", t.User, cash, err)
+		}
+		traders[i] = t
+	}
+	slog.Debug("traders ready", "n", n)
+	return traders, nil
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/workloads"
+)
+
+// TestWorkloadMixedReportsBothSides runs the mixed benchmark for real
+// (embedded Temporal, Postgres, the web UI over HTTP) on a small workload:
+// the idle trader sends exactly --count quotes; under the workload the bulk
+// report counts every workload command (the traders' commands are not taken
+// for the workload's) and the trader got answers.
+func TestWorkloadMixedReportsBothSides(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "small.txt")
+	var buf bytes.Buffer
+	if err := workloads.Generate(&buf, workloads.GenOptions{Users: 8, Lines: 3000, Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := stack.FromEnv()
+	cfg.LogLevel, cfg.QuoteLatency = "warn", "none"
+	f := &mixedFlags{opts: workloads.RunOptions{BatchSize: 200, Concurrency: 64}, traders: 3, count: 5,
+		symbol: "ABC", asJSON: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	if err := workloadMixed(ctx, cfg, f, []string{"alone", "idle", "many"}, file, &out); err != nil {
+		t.Fatal(err)
+	}
+	var res []mixedResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3:\n%s", len(res), out.String())
+	}
+	alone, idle, many := res[0], res[1], res[2]
+	if alone.Probe != nil || alone.Workload == nil || alone.Rate <= 0 {
+		t.Errorf("alone: want a workload report and no probe, got %+v", alone)
+	}
+	if idle.Workload != nil || idle.Probe == nil || idle.Probe.Count != 5 || idle.Probe.Errors != 0 || idle.Probe.P50ms <= 0 {
+		t.Errorf("idle: want 5 answered quotes and no workload, got %+v", idle)
+	}
+	if many.Workload == nil || many.Workload.Processed != many.Workload.Commands || many.Workload.Commands != 2999 {
+		t.Errorf("many: the workload's 2999 commands processed, got %+v", many.Workload)
+	}
+	if many.Probe == nil || many.Probe.Traders != 3 || many.Probe.Count < 1 || many.Probe.Errors != 0 || many.Ratio <= 0 {
+		t.Errorf("many: want 3 traders' answers and a ratio to alone, got %+v ratio %v", many.Probe, many.Ratio)
+	}
+}

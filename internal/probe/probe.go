@@ -1,0 +1,126 @@
+// Package probe plays interactive traders against the web UI over real
+// HTTP, as a browser does: registered, signed in, every command a POST
+// /commands of the dashboard's HTMX form with the session's CSRF token. It
+// measures how long a trader waits for a command's answer, so that a bulk
+// workload's effect on the people using the site can be benchmarked.
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Trader is one signed-in web user.
+type Trader struct {
+	User   string
+	base   string
+	client *http.Client
+	csrf   string
+}
+
+var csrfPattern = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// Register creates the web user user at baseURL (the web UI's root), which
+// signs it in, and reads the session's CSRF token from the dashboard.
+func Register(ctx context.Context, baseURL, user, password string) (*Trader, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trader{User: user, base: strings.TrimSuffix(baseURL, "/"), client: &http.Client{
+		Jar: jar,
+		// A 303 after registering is the sign of success; follow nothing.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       time.Minute,
+	}}
+	form := url.Values{"username": {user}, "password": {password}, "confirm": {password}}
+	status, body, err := t.post(ctx, "/register", form, false)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusSeeOther {
+		return nil, fmt.Errorf("registering %s: status %d: %.200s", user, status, body)
+	}
+	status, body, err = t.do(ctx, http.MethodGet, "/", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := csrfPattern.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		return nil, fmt.Errorf("%s's dashboard: status %d, no CSRF token", user, status)
+	}
+	t.csrf = m[1]
+	return t, nil
+}
+
+// Command sends one command through the dashboard's form and returns how
+// long the answer took. Any status but 200 is an error: the form answers
+// 200 once the account has applied and audited the command.
+func (t *Trader) Command(ctx context.Context, form url.Values) (time.Duration, error) {
+	start := time.Now()
+	status, body, err := t.post(ctx, "/commands", form, true)
+	took := time.Since(start)
+	if err != nil {
+		return took, err
+	}
+	if status != http.StatusOK {
+		return took, fmt.Errorf("%s %s: status %d: %.300s", t.User, form.Get("command"), status, body)
+	}
+	return took, nil
+}
+
+// Cash reads the account's cash from GET /api/summary.
+func (t *Trader) Cash(ctx context.Context) (string, error) {
+	status, body, err := t.do(ctx, http.MethodGet, "/api/summary", nil, nil)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("%s /api/summary: status %d", t.User, status)
+	}
+	var s struct {
+		Cash string `json:"cash"`
+	}
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		return "", fmt.Errorf("%s /api/summary: %w", t.User, err)
+	}
+	return s.Cash, nil
+}
+
+func (t *Trader) post(ctx context.Context, path string, form url.Values, htmx bool) (int, string, error) {
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if htmx {
+		h.Set("HX-Request", "true")
+		h.Set("X-CSRF-Token", t.csrf)
+	}
+	return t.do(ctx, http.MethodPost, path, strings.NewReader(form.Encode()), h)
+}
+
+func (t *Trader) do(ctx context.Context, method, path string, body io.Reader, h http.Header) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, t.base+path, body)
+	if err != nil {
+		return 0, "", err
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", errors.Join(fmt.Errorf("reading %s %s", method, path), err)
+	}
+	return resp.StatusCode, string(b), nil
+}
