@@ -207,3 +207,21 @@ func startForBanner(t *testing.T, cmd *exec.Cmd) map[string]string {
 	}
 	return nil
 }
+
+// TestHostileUserIDsAreRefusedAtOnce: `summary` and `user` with a user id
+// no account can have say so and exit non-zero before reaching Temporal or
+// Postgres (both unreachable here, so a dial would fail differently).
+func TestHostileUserIDsAreRefusedAtOnce(t *testing.T) {
+	hostile := map[string]string{"non-ASCII": "böb", "control": "bo\x01b", "path": "../x",
+		"empty": "", "1 KB": strings.Repeat("a", 1024)}
+	for name, user := range hostile {
+		for _, cmd := range []string{"summary", "user"} {
+			t.Run(cmd+" "+name, func(t *testing.T) {
+				code, _, stderr := runBinary(t, []string{"TEMPORAL_ADDRESS=127.0.0.1:1", "DAYTRADER_PASSWORD=long enough"}, cmd, user)
+				if code == 0 || !strings.Contains(stderr, "1 to 64 letters") || strings.Contains(stderr, "connect") || len(stderr) > 300 {
+					t.Errorf("daytrader %s %.20q: exit %d, stderr %q; want a short refusal naming the rule, before any connection", cmd, user, code, stderr)
+				}
+			})
+		}
+	}
+}

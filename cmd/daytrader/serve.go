@@ -15,6 +15,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/migrations"
+	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -184,6 +185,10 @@ func summaryFlags(fs *flag.FlagSet) runFunc {
 }
 
 func runSummary(ctx context.Context, cfg stack.Config, user string, asJSON bool) error {
+	// A malformed id is refused before dialing: no account can have it.
+	if err := trading.CheckUser(user); err != nil {
+		return err
+	}
 	cl, err := stack.Dial(ctx, withRealTemporal(cfg), cfg.Logger())
 	if err != nil {
 		return err
@@ -236,6 +241,10 @@ func userFlags(fs *flag.FlagSet) runFunc {
 }
 
 func runUser(ctx context.Context, cfg stack.Config, name string, admin bool) error {
+	// Checked before asking for a password or opening the database.
+	if err := web.CheckUsername(name); err != nil {
+		return err
+	}
 	password := os.Getenv("DAYTRADER_PASSWORD")
 	if password == "" {
 		var line string
