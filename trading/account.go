@@ -31,6 +31,14 @@ type Account struct {
 	// valid (hits are billed) and shown as "last price" in the summary.
 	LastQuotes map[string]Quote `json:"lastQuotes"`
 	Recent     []RecentCommand  `json:"recent"`
+	// CostBasis is what the shares of each symbol the account owns (free
+	// plus reserved by its sell order) cost: a buy adds its cost, a sell
+	// removes the sold shares' share of it at average cost. RealizedPL is the
+	// sum over every sale of proceeds minus that average cost. State carried
+	// from before these fields existed has none: its older shares count at
+	// cost zero (see costOf).
+	CostBasis  map[string]decimal.Decimal `json:"costBasis,omitempty"`
+	RealizedPL decimal.Decimal            `json:"realizedPL"`
 }
 
 // Pending is a BUY or SELL waiting for its COMMIT or CANCEL.
@@ -113,6 +121,7 @@ func NewAccount(user string) *Account {
 		BuyOrders:  map[string]BuyOrder{},
 		SellOrders: map[string]SellOrder{},
 		LastQuotes: map[string]Quote{},
+		CostBasis:  map[string]decimal.Decimal{},
 	}
 }
 
@@ -323,6 +332,7 @@ func (r *run) commitBuy() error {
 	}
 	r.a.PendingBuys = r.a.PendingBuys[:len(r.a.PendingBuys)-1]
 	r.a.Cash = r.a.Cash.Sub(cost)
+	r.a.addCost(p.Symbol, cost)
 	r.a.Holdings[p.Symbol] += p.Shares
 	r.transaction("remove", cost)
 	r.res.Funds = decimal.NewNullDecimal(cost)
@@ -374,8 +384,9 @@ func (r *run) commitSell() error {
 		return failf("the sell of %d %s needs shares you no longer hold: you hold %d", p.Shares, p.Symbol, held)
 	}
 	r.a.PendingSells = r.a.PendingSells[:len(r.a.PendingSells)-1]
-	r.a.takeShares(p.Symbol, p.Shares)
 	proceeds := p.Total()
+	r.a.realize(p.Symbol, p.Shares, proceeds)
+	r.a.takeShares(p.Symbol, p.Shares)
 	r.a.Cash = r.a.Cash.Add(proceeds)
 	r.transaction("add", proceeds)
 	r.res.Funds = decimal.NewNullDecimal(proceeds)
@@ -532,6 +543,9 @@ func (a *Account) CheckTriggers(q Quote, txNum int64, now time.Time) ([]Event, [
 		cost := q.Price.Mul(decimal.NewFromInt(shares))
 		refund := o.Reserve.Sub(cost)
 		delete(a.BuyOrders, sym)
+		if shares > 0 {
+			a.addCost(sym, cost)
+		}
 		a.Holdings[sym] += shares
 		a.Cash = a.Cash.Add(refund)
 		evs = append(evs, a.systemEvent(SetBuyTrigger, sym, tx, now, cost))
@@ -543,6 +557,7 @@ func (a *Account) CheckTriggers(q Quote, txNum int64, now time.Time) ([]Event, [
 	if o, ok := a.SellOrders[sym]; ok && o.Trigger.Valid && SellSide.Fires(q.Price, o.Trigger.Decimal) {
 		tx := pick(txNum, o.TriggerTxNum)
 		proceeds := q.Price.Mul(decimal.NewFromInt(o.ReservedShares))
+		a.realize(sym, o.ReservedShares, proceeds)
 		delete(a.SellOrders, sym)
 		a.Cash = a.Cash.Add(proceeds)
 		evs = append(evs, a.systemEvent(SetSellTrigger, sym, tx, now, proceeds))
@@ -635,8 +650,8 @@ func (a *Account) ReservedCash() decimal.Decimal {
 	return total
 }
 
-// CheckInvariants returns an error when a balance, holding or reserve is
-// negative. It must hold after every command and trigger execution.
+// CheckInvariants returns an error when a balance, holding, reserve or cost
+// basis is negative, or a symbol the account no longer owns keeps a basis. It must hold after every command and trigger execution.
 func (a *Account) CheckInvariants() error {
 	if a.Cash.IsNegative() {
 		return fmt.Errorf("cash is negative: %s", a.Cash)
@@ -654,6 +669,11 @@ func (a *Account) CheckInvariants() error {
 	for _, sym := range sortedKeys(a.SellOrders) {
 		if o := a.SellOrders[sym]; o.ReservedShares < 0 || o.Amount.IsNegative() {
 			return fmt.Errorf("sell order of %s is negative", sym)
+		}
+	}
+	for _, sym := range sortedKeys(a.CostBasis) {
+		if a.CostBasis[sym].IsNegative() || a.owned(sym) == 0 {
+			return fmt.Errorf("cost basis of %s is %s for %d shares", sym, a.CostBasis[sym], a.owned(sym))
 		}
 	}
 	return nil
@@ -679,13 +699,9 @@ func (a *Account) Summary(now time.Time) Summary {
 		}
 	}
 	for _, sym := range sortedKeys(symbols) {
-		h := Holding{Symbol: sym, Shares: a.Holdings[sym], ReservedShares: a.SellOrders[sym].ReservedShares}
-		if q, ok := a.LastQuotes[sym]; ok {
-			h.LastPrice = decimal.NewNullDecimal(q.Price)
-			h.LastPriceAt = q.FetchedAt
-		}
-		s.Holdings = append(s.Holdings, h)
+		s.Holdings = append(s.Holdings, a.holding(sym))
 	}
+	s.addProfitAndLoss(a.RealizedPL)
 	view := func(stack []Pending) []PendingView {
 		out := []PendingView{}
 		for i := len(stack) - 1; i >= 0; i-- { // most recent first: the one COMMIT takes
@@ -711,6 +727,45 @@ func (a *Account) Summary(now time.Time) Summary {
 	return s
 }
 
+// holding is one symbol's line of the summary, with its profit and loss at
+// the last price the account saw.
+func (a *Account) holding(sym string) Holding {
+	h := Holding{Symbol: sym, Shares: a.Holdings[sym], ReservedShares: a.SellOrders[sym].ReservedShares,
+		CostBasis: a.CostBasis[sym]}
+	owned := decimal.NewFromInt(a.owned(sym))
+	h.AvgCost = h.CostBasis.Div(owned).Round(4)
+	q, ok := a.LastQuotes[sym]
+	if !ok {
+		return h
+	}
+	h.LastPrice = decimal.NewNullDecimal(q.Price)
+	h.LastPriceAt = q.FetchedAt
+	value := q.Price.Mul(owned)
+	h.MarketValue = decimal.NewNullDecimal(value)
+	pl := value.Sub(h.CostBasis)
+	h.UnrealizedPL = decimal.NewNullDecimal(pl)
+	if h.CostBasis.IsPositive() {
+		h.UnrealizedPct = decimal.NewNullDecimal(pl.Mul(decimal.NewFromInt(100)).Div(h.CostBasis).Round(2))
+	}
+	return h
+}
+
+// addProfitAndLoss totals the holdings' cost, value and unrealized P&L.
+func (s *Summary) addProfitAndLoss(realized decimal.Decimal) {
+	s.RealizedPL = realized
+	s.CostBasis = decimal.Zero
+	value, priced := decimal.Zero, true
+	for _, h := range s.Holdings {
+		s.CostBasis = s.CostBasis.Add(h.CostBasis)
+		priced = priced && h.MarketValue.Valid
+		value = value.Add(h.MarketValue.Decimal)
+	}
+	if priced {
+		s.MarketValue = decimal.NewNullDecimal(value)
+		s.UnrealizedPL = decimal.NewNullDecimal(value.Sub(s.CostBasis))
+	}
+}
+
 // ForgetStaleQuotes drops remembered quotes that are no longer valid and
 // whose symbol the account neither holds nor has orders for, so the state
 // carried across continue-as-new stays small.
@@ -729,6 +784,42 @@ func (a *Account) remember(c RecentCommand) {
 	if len(a.Recent) > recentLimit {
 		a.Recent = slices.Clone(a.Recent[len(a.Recent)-recentLimit:])
 	}
+}
+
+// owned is every share of sym the account owns: free and reserved to sell.
+func (a *Account) owned(sym string) int64 {
+	return a.Holdings[sym] + a.SellOrders[sym].ReservedShares
+}
+
+// addCost adds the cost of shares bought to sym's cost basis. The map may be
+// nil in state carried from before cost basis was kept.
+func (a *Account) addCost(sym string, cost decimal.Decimal) {
+	if a.CostBasis == nil {
+		a.CostBasis = map[string]decimal.Decimal{}
+	}
+	a.CostBasis[sym] = a.CostBasis[sym].Add(cost)
+}
+
+// realize books the sale of n shares of sym for proceeds, before the shares
+// leave the account: they take their average cost out of the basis (all of
+// it when they are the last shares, so no rounding residue is left) and the
+// difference to the proceeds is realized.
+func (a *Account) realize(sym string, n int64, proceeds decimal.Decimal) {
+	owned := a.owned(sym)
+	if n <= 0 || owned <= 0 {
+		return
+	}
+	basis := a.CostBasis[sym]
+	sold := basis
+	if n < owned {
+		sold = basis.Mul(decimal.NewFromInt(n)).Div(decimal.NewFromInt(owned)).Round(2)
+	}
+	if rest := basis.Sub(sold); n < owned && rest.IsPositive() {
+		a.CostBasis[sym] = rest
+	} else {
+		delete(a.CostBasis, sym)
+	}
+	a.RealizedPL = a.RealizedPL.Add(proceeds.Sub(sold))
 }
 
 func (a *Account) takeShares(sym string, n int64) {

@@ -1641,3 +1641,188 @@ func describeAll(evs []Event) []string {
 	}
 	return out
 }
+
+// TestProfitAndLoss follows one holding's cost basis through buys at two
+// prices, a partial sale, trigger executions and cancels, and checks what the
+// summary shows at the last price.
+func TestProfitAndLoss(t *testing.T) {
+	holding := func(t *testing.T, d *desk, sym string) Holding {
+		t.Helper()
+		for _, h := range d.acct.Summary(d.now).Holdings {
+			if h.Symbol == sym {
+				return h
+			}
+		}
+		t.Fatalf("no holding of %s", sym)
+		return Holding{}
+	}
+	wantDec := func(t *testing.T, what string, got decimal.Decimal, want string) {
+		t.Helper()
+		if !got.Equal(dec(want)) {
+			t.Errorf("%s is %s, want %s", what, got, want)
+		}
+	}
+	wantNull := func(t *testing.T, what string, got decimal.NullDecimal, want string) {
+		t.Helper()
+		if want == "" {
+			if got.Valid {
+				t.Errorf("%s is %s, want none", what, got.Decimal)
+			}
+			return
+		}
+		if !got.Valid || !got.Decimal.Equal(dec(want)) {
+			t.Errorf("%s is %v, want %s", what, got, want)
+		}
+	}
+
+	t.Run("COMMIT_BUY adds the shares at their cost", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 10)
+		h := holding(t, d, "ABC")
+		wantDec(t, "cost basis", h.CostBasis, "100")
+		wantDec(t, "average cost", h.AvgCost, "10")
+		wantNull(t, "market value", h.MarketValue, "100")
+		wantNull(t, "unrealized P&L", h.UnrealizedPL, "0")
+		wantNull(t, "unrealized %", h.UnrealizedPct, "0")
+	})
+
+	t.Run("a buy at another price averages the cost; the last quote values the holding", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 10) // $100
+		d.quotes.set("ABC", "16")
+		d.own("ABC", 5) // $80: 15 shares for $180, $12 each
+		d.quotes.set("ABC", "15")
+		d.mustOK("QUOTE,alice,ABC")
+		h := holding(t, d, "ABC")
+		wantDec(t, "cost basis", h.CostBasis, "180")
+		wantDec(t, "average cost", h.AvgCost, "12")
+		wantNull(t, "market value", h.MarketValue, "225")
+		wantNull(t, "unrealized P&L", h.UnrealizedPL, "45")
+		wantNull(t, "unrealized %", h.UnrealizedPct, "25")
+		s := d.acct.Summary(d.now)
+		wantDec(t, "total cost", s.CostBasis, "180")
+		wantNull(t, "total value", s.MarketValue, "225")
+		wantNull(t, "total unrealized", s.UnrealizedPL, "45")
+		wantDec(t, "realized", s.RealizedPL, "0")
+	})
+
+	t.Run("a partial COMMIT_SELL removes shares at average cost and realizes the difference", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 10)
+		d.quotes.set("ABC", "16")
+		d.own("ABC", 5) // 15 for $180
+		d.quotes.set("ABC", "20")
+		d.mustOK("SELL,alice,ABC,100") // 5 shares at 20
+		d.mustOK("COMMIT_SELL,alice")
+		h := holding(t, d, "ABC")
+		wantDec(t, "cost basis", h.CostBasis, "120") // 10 left at $12
+		wantDec(t, "average cost", h.AvgCost, "12")
+		wantNull(t, "unrealized P&L", h.UnrealizedPL, "80")
+		wantDec(t, "realized", d.acct.Summary(d.now).RealizedPL, "40") // 100 − 5·12
+		d.mustOK("SELL,alice,ABC,200")                                 // the rest
+		d.mustOK("COMMIT_SELL,alice")
+		if _, ok := d.acct.CostBasis["ABC"]; ok {
+			t.Errorf("selling every share left a cost basis %s", d.acct.CostBasis["ABC"])
+		}
+		wantDec(t, "realized", d.acct.RealizedPL, "120")
+	})
+
+	t.Run("an uneven average leaves no residue once every share is sold", func(t *testing.T) {
+		d := newDesk(t, "ABC=3.33")
+		d.mustOK("ADD,alice,10")
+		d.mustOK("BUY,alice,ABC,10") // 3 shares for $9.99
+		d.mustOK("COMMIT_BUY,alice")
+		for range 3 {
+			d.mustOK("SELL,alice,ABC,3.33")
+			d.mustOK("COMMIT_SELL,alice")
+		}
+		if len(d.acct.CostBasis) != 0 {
+			t.Errorf("cost basis left: %v", d.acct.CostBasis)
+		}
+		wantDec(t, "realized", d.acct.RealizedPL, "0")
+	})
+
+	t.Run("trigger executions buy at cost and sell at average cost", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 10) // $100
+		d.mustOK("ADD,alice,100")
+		d.mustOK("SET_BUY_AMOUNT,alice,ABC,50")
+		d.mustOK("SET_BUY_TRIGGER,alice,ABC,9")
+		d.acct.CheckTriggers(Quote{Symbol: "ABC", User: alice, Price: dec("8"), FetchedAt: d.now}, 0, d.now) // 6 for $48
+		wantDec(t, "cost basis after the buy trigger", d.acct.CostBasis["ABC"], "148")
+		d.mustOK("SET_SELL_AMOUNT,alice,ABC,60")
+		d.mustOK("SET_SELL_TRIGGER,alice,ABC,15")                                                             // 4 reserved
+		wantDec(t, "cost basis with shares reserved", d.acct.CostBasis["ABC"], "148")                         // still owned
+		d.acct.CheckTriggers(Quote{Symbol: "ABC", User: alice, Price: dec("16"), FetchedAt: d.now}, 0, d.now) // 4 for $64
+		wantDec(t, "cost basis after the sell trigger", d.acct.CostBasis["ABC"], "111")                       // 148 − 4·9.25
+		wantDec(t, "realized", d.acct.RealizedPL, "27")                                                       // 64 − 37
+		d.checkInvariants()
+	})
+
+	t.Run("cancels and expiries change no cost basis", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 10)
+		d.mustOK("ADD,alice,100")
+		d.mustOK("BUY,alice,ABC,50")
+		d.mustOK("CANCEL_BUY,alice")
+		d.mustOK("SELL,alice,ABC,50")
+		d.mustOK("CANCEL_SELL,alice")
+		d.mustOK("SET_SELL_AMOUNT,alice,ABC,50")
+		d.mustOK("SET_SELL_TRIGGER,alice,ABC,50")
+		d.mustOK("CANCEL_SET_SELL,alice,ABC")
+		d.mustOK("SET_BUY_AMOUNT,alice,ABC,50")
+		d.mustOK("CANCEL_SET_BUY,alice,ABC")
+		d.mustOK("BUY,alice,ABC,50")
+		d.advance(2 * time.Minute)
+		if out := d.exec("COMMIT_BUY,alice"); out.Result.OK {
+			t.Fatal("an expired buy was committed")
+		}
+		d.mustOK("SELL,alice,ABC,50")
+		d.advance(2 * time.Minute)
+		if out := d.exec("COMMIT_SELL,alice"); out.Result.OK {
+			t.Fatal("an expired sell was committed")
+		}
+		wantDec(t, "cost basis", d.acct.CostBasis["ABC"], "100")
+		wantDec(t, "realized", d.acct.RealizedPL, "0")
+	})
+
+	t.Run("without a last price value and unrealized P&L are unknown", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 2)
+		delete(d.acct.LastQuotes, "ABC")
+		h := holding(t, d, "ABC")
+		wantNull(t, "market value", h.MarketValue, "")
+		wantNull(t, "unrealized P&L", h.UnrealizedPL, "")
+		wantNull(t, "total value", d.acct.Summary(d.now).MarketValue, "")
+		wantDec(t, "total cost", d.acct.Summary(d.now).CostBasis, "20")
+	})
+
+	t.Run("state carried from before cost basis counts older shares at zero cost", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 4)
+		d.acct.CostBasis = nil // as JSON from an older run decodes
+		d.mustOK("SELL,alice,ABC,20")
+		d.mustOK("COMMIT_SELL,alice")
+		d.own("ABC", 2)
+		wantDec(t, "cost basis", d.acct.CostBasis["ABC"], "20")
+		wantDec(t, "realized", d.acct.RealizedPL, "20")
+		d.checkInvariants()
+	})
+
+	t.Run("the P&L survives continue-as-new (a JSON round trip)", func(t *testing.T) {
+		d := newDesk(t, "ABC=10")
+		d.own("ABC", 10)
+		d.mustOK("SELL,alice,ABC,30")
+		d.mustOK("COMMIT_SELL,alice")
+		b, err := json.Marshal(d.acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var next Account
+		if err := json.Unmarshal(b, &next); err != nil {
+			t.Fatal(err)
+		}
+		wantDec(t, "cost basis", next.CostBasis["ABC"], "70")
+		wantDec(t, "realized", next.RealizedPL, "0")
+	})
+}

@@ -39,6 +39,11 @@ import (
 //      execution buys exactly floor(reserve/p) (capped so the account owns at
 //      most MaxShares) and sells exactly the reserved shares of the order as
 //      it was before the step.
+//  (4) (Σ A.CostBasis − Σ B.CostBasis) − (A.RealizedPL − B.RealizedPL) =
+//        cost of the shares bought − proceeds of the shares sold
+//      (the trades of (2) without ADD, with the sign turned): a buy adds its
+//      cost to the basis, a sale moves the sold shares' average cost out of
+//      the basis and books proceeds − that cost as realized.
 //
 // On top of these: CheckInvariants holds after every step; a failed command
 // changes nothing but the expiry of pending trades; a successful command
@@ -243,6 +248,7 @@ func snapshot(a *Account) *Account {
 	c.Holdings = maps.Clone(a.Holdings)
 	c.BuyOrders = maps.Clone(a.BuyOrders)
 	c.SellOrders = maps.Clone(a.SellOrders)
+	c.CostBasis = maps.Clone(a.CostBasis)
 	c.PendingBuys = slices.Clone(a.PendingBuys)
 	c.PendingSells = slices.Clone(a.PendingSells)
 	c.LastQuotes, c.Recent = nil, nil
@@ -431,6 +437,7 @@ func (s *sequence) checkBooks(before *Account, cmd Command, ok bool, evs []Event
 
 	audited := decimal.Zero // (1)
 	trades := decimal.Zero  // (2)
+	added := decimal.Zero   // (4): trades without ADD
 	moved := map[string]int64{}
 	for _, ev := range evs {
 		switch ev.Type {
@@ -478,7 +485,8 @@ func (s *sequence) checkBooks(before *Account, cmd Command, ok bool, evs []Event
 		}
 		switch cmd.Name {
 		case Add:
-			trades = trades.Add(dec(cmd.Amount))
+			added = dec(cmd.Amount)
+			trades = trades.Add(added)
 		case CommitBuy:
 			commit(before.PendingBuys, -1)
 		case CommitSell:
@@ -496,6 +504,19 @@ func (s *sequence) checkBooks(before *Account, cmd Command, ok bool, evs []Event
 			fail("(3) shares of %s changed by %d, trades say %d", sym, got, moved[sym])
 		}
 	}
+	basis := sumOf(a.CostBasis).Sub(sumOf(before.CostBasis))
+	realized := a.RealizedPL.Sub(before.RealizedPL)
+	if got, want := basis.Sub(realized), trades.Sub(added).Neg(); !got.Equal(want) {
+		fail("(4) cost basis changed by %s and realized P&L by %s, the trades say bought − sold = %s", basis, realized, want)
+	}
+}
+
+func sumOf(m map[string]decimal.Decimal) decimal.Decimal {
+	total := decimal.Zero
+	for _, d := range m {
+		total = total.Add(d)
+	}
+	return total
 }
 
 // checkShapes checks what CheckInvariants does not: every pending trade and

@@ -32,6 +32,13 @@ type Summary struct {
 	BuyOrders    []BuyOrderView  `json:"buyOrders"`
 	SellOrders   []SellOrderView `json:"sellOrders"`
 	Recent       []RecentCommand `json:"recent"`
+	// Profit and loss over every holding: CostBasis and RealizedPL always,
+	// MarketValue and UnrealizedPL only when every holding has a last price
+	// (a total that silently leaves a holding out would mislead).
+	CostBasis    decimal.Decimal     `json:"costBasis"`
+	MarketValue  decimal.NullDecimal `json:"marketValue"`
+	UnrealizedPL decimal.NullDecimal `json:"unrealizedPL"`
+	RealizedPL   decimal.Decimal     `json:"realizedPL"`
 }
 
 // Holding is the free shares of one symbol, with the last price this account
@@ -42,6 +49,15 @@ type Holding struct {
 	ReservedShares int64               `json:"reservedShares"`
 	LastPrice      decimal.NullDecimal `json:"lastPrice"`
 	LastPriceAt    time.Time           `json:"lastPriceAt"`
+	// CostBasis is what the shares (free and reserved) cost, AvgCost that per
+	// share. MarketValue is the shares at the last price and UnrealizedPL
+	// its difference to the cost, in dollars and in percent of the cost; the
+	// three are null without a last price (the percentage also at zero cost).
+	CostBasis     decimal.Decimal     `json:"costBasis"`
+	AvgCost       decimal.Decimal     `json:"avgCost"`
+	MarketValue   decimal.NullDecimal `json:"marketValue"`
+	UnrealizedPL  decimal.NullDecimal `json:"unrealizedPL"`
+	UnrealizedPct decimal.NullDecimal `json:"unrealizedPct"`
 }
 
 // PendingView is a pending BUY or SELL waiting for its COMMIT or CANCEL.

@@ -447,6 +447,8 @@ func TestContinueAsNewCarriesPendingTradesAndTriggers(t *testing.T) {
 		h.cmd(trading.Add, "1000.00"),
 		h.cmd(trading.SetBuyAmount, "ABC", "100.00"),
 		h.cmd(trading.SetBuyTrigger, "ABC", "10.00"),
+		h.cmd(trading.Buy, "ABC", "60.00"), // 3 shares bought: their cost is carried
+		h.cmd(trading.CommitBuy),
 		h.cmd(trading.Buy, "ABC", "40.00"), // 2 shares pending
 	)
 	for i := 0; i < 20; i++ {
@@ -464,6 +466,9 @@ func TestContinueAsNewCarriesPendingTradesAndTriggers(t *testing.T) {
 	}
 	if next.State == nil || len(next.State.Account.PendingBuys) != 1 || len(next.State.Account.Triggers()) != 1 {
 		t.Fatalf("carried state = %+v, want the pending buy and the trigger", next.State)
+	}
+	if got := next.State.Account.CostBasis["ABC"]; !got.Equal(money("60")) {
+		t.Fatalf("carried cost basis of ABC = %s, want 60", got)
 	}
 
 	// The second run: same audit store, fresh environment (time restarts,
@@ -489,9 +494,10 @@ func TestContinueAsNewCarriesPendingTradesAndTriggers(t *testing.T) {
 	})
 	h2.check(40*time.Second, func() {
 		s := h2.summary()
-		// 2 committed + floor(100/9) = 11 by the trigger.
-		if len(s.Holdings) != 1 || s.Holdings[0].Shares != 13 {
-			t.Errorf("holdings after continue-as-new = %+v, want 13 ABC", s.Holdings)
+		// 3 carried + 2 committed + floor(100/9) = 11 by the trigger, at a
+		// cost of 60 + 40 + 99.
+		if len(s.Holdings) != 1 || s.Holdings[0].Shares != 16 || !s.Holdings[0].CostBasis.Equal(money("199")) {
+			t.Errorf("holdings after continue-as-new = %+v, want 16 ABC costing 199", s.Holdings)
 		}
 	})
 	h2.run(50*time.Second, next)
