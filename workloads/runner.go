@@ -161,21 +161,26 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 		rep.ParseErrors = append(rep.ParseErrors, LineError{Line: pe.LineNo, Text: pe.Text, Error: pe.Err.Error()})
 	}
 
-	for _, g := range wl.Global {
+	rep.runGlobals(ctx, wl.Global, s, opts.ValidateXSD)
+	if err := rep.fillFromAudit(ctx, a, mark, wl, sender.sentAt); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// runGlobals runs the lines without a user in file order, after every
+// command: the global DUMPLOG; any other command without a user id cannot
+// reach an account and is reported as skipped.
+func (rep *Report) runGlobals(ctx context.Context, globals []Line, s Sender, xsd string) {
+	for _, g := range globals {
 		if g.Cmd.Name != trading.DumpLog {
-			// A command without a user id cannot reach any account.
 			// (Text stays empty: the command would print as a different line.)
 			rep.Skipped = append(rep.Skipped, LineError{Line: g.LineNo,
 				Error: fmt.Sprintf("%s has an empty user id; only DUMPLOG runs without one", g.Cmd.Name)})
 			continue
 		}
-		rep.Dumps = append(rep.Dumps, runGlobalDump(ctx, s, g, opts.ValidateXSD))
+		rep.Dumps = append(rep.Dumps, runGlobalDump(ctx, s, g, xsd))
 	}
-
-	if err := rep.fillFromAudit(ctx, a, mark, wl, sender.sentAt); err != nil {
-		return nil, err
-	}
-	return rep, nil
 }
 
 // checkTxNums refuses a workload that uses a transaction number twice.
