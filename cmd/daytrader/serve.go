@@ -19,6 +19,7 @@ import (
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/shopspring/decimal"
 )
 
 // The settings the commands share (stack.Settings has them all).
@@ -203,27 +204,55 @@ func runSummary(ctx context.Context, cfg stack.Config, user string, asJSON bool)
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
+	printSummary(os.Stdout, sum)
+	return nil
+}
+
+// printSummary writes the summary as text: one line per holding with its
+// profit and loss at the last price, pending trades, orders, then totals.
+func printSummary(w io.Writer, sum trading.Summary) {
 	if !sum.Exists {
-		fmt.Printf("%s has no account yet (ADD money to open one)\n", sum.User)
-		return nil
+		fmt.Fprintf(w, "%s has no account yet (ADD money to open one)\n", sum.User)
+		return
 	}
-	fmt.Printf("%s  cash $%s  reserved $%s\n", sum.User, sum.Cash.StringFixed(2), sum.ReservedCash.StringFixed(2))
+	fmt.Fprintf(w, "%s  cash $%s  reserved $%s\n", sum.User, sum.Cash.StringFixed(2), sum.ReservedCash.StringFixed(2))
 	for _, h := range sum.Holdings {
-		fmt.Printf("  holding  %-3s %8d shares (+%d reserved)\n", h.Symbol, h.Shares, h.ReservedShares)
+		fmt.Fprintf(w, "  holding  %-3s %8d shares (+%d reserved)  avg cost $%s  value %s  unrealized %s%s\n",
+			h.Symbol, h.Shares, h.ReservedShares, h.AvgCost.StringFixed(2), dollarsOr(h.MarketValue),
+			dollarsOr(h.UnrealizedPL), percentOf(h.UnrealizedPct))
 	}
 	for _, p := range sum.PendingBuys {
-		fmt.Printf("  pending  BUY  %d %s at $%s until %s\n", p.Shares, p.Symbol, p.Price.StringFixed(2), p.ExpiresAt.Format("15:04:05"))
+		fmt.Fprintf(w, "  pending  BUY  %d %s at $%s until %s\n", p.Shares, p.Symbol, p.Price.StringFixed(2), p.ExpiresAt.Format("15:04:05"))
 	}
 	for _, p := range sum.PendingSells {
-		fmt.Printf("  pending  SELL %d %s at $%s until %s\n", p.Shares, p.Symbol, p.Price.StringFixed(2), p.ExpiresAt.Format("15:04:05"))
+		fmt.Fprintf(w, "  pending  SELL %d %s at $%s until %s\n", p.Shares, p.Symbol, p.Price.StringFixed(2), p.ExpiresAt.Format("15:04:05"))
 	}
 	for _, o := range sum.BuyOrders {
-		fmt.Printf("  order    BUY  %s reserve $%s trigger %s\n", o.Symbol, o.Reserve.StringFixed(2), trig(o.Trigger.Valid, o.Trigger.Decimal.StringFixed(2)))
+		fmt.Fprintf(w, "  order    BUY  %s reserve $%s trigger %s\n", o.Symbol, o.Reserve.StringFixed(2), trig(o.Trigger.Valid, o.Trigger.Decimal.StringFixed(2)))
 	}
 	for _, o := range sum.SellOrders {
-		fmt.Printf("  order    SELL %s $%s (%d shares reserved) trigger %s\n", o.Symbol, o.Amount.StringFixed(2), o.ReservedShares, trig(o.Trigger.Valid, o.Trigger.Decimal.StringFixed(2)))
+		fmt.Fprintf(w, "  order    SELL %s $%s (%d shares reserved) trigger %s\n", o.Symbol, o.Amount.StringFixed(2), o.ReservedShares, trig(o.Trigger.Valid, o.Trigger.Decimal.StringFixed(2)))
 	}
-	return nil
+	fmt.Fprintf(w, "  total    cost $%s  value %s  unrealized %s  realized $%s\n", sum.CostBasis.StringFixed(2),
+		dollarsOr(sum.MarketValue), dollarsOr(sum.UnrealizedPL), sum.RealizedPL.StringFixed(2))
+}
+
+// dollarsOr is an amount, or "n/a" when it is unknown (no last price).
+func dollarsOr(d decimal.NullDecimal) string {
+	if !d.Valid {
+		return "n/a"
+	}
+	if d.Decimal.IsNegative() {
+		return "-$" + d.Decimal.Neg().StringFixed(2)
+	}
+	return "$" + d.Decimal.StringFixed(2)
+}
+
+func percentOf(d decimal.NullDecimal) string {
+	if !d.Valid {
+		return ""
+	}
+	return " (" + d.Decimal.StringFixed(2) + " %)"
 }
 
 func trig(ok bool, s string) string {
