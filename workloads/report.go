@@ -115,32 +115,7 @@ func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, w
 	if err != nil {
 		return err
 	}
-	byName := map[trading.CommandName]*CommandStats{}
-	latencies := map[trading.CommandName][]time.Duration{}
-	var all []time.Duration
-	for _, u := range wl.Users {
-		for i, c := range wl.ByUser[u] {
-			st := byName[c.Name]
-			if st == nil {
-				st = &CommandStats{Command: c.Name}
-				byName[c.Name] = st
-			}
-			st.Count++
-			at, ok := times[c.TxNum]
-			if !ok {
-				continue
-			}
-			// The audit time is workflow.Now of the task that ran the
-			// command: when the server started that task. Send returns
-			// only after the server has recorded the signal and its reply
-			// has come back, and a worker that was waiting may start the
-			// task before the reply arrives, so the difference can be a
-			// little below zero. That means "processed at once": 0.
-			lat := max(at.Sub(sentAt[u][i]), 0)
-			latencies[c.Name] = append(latencies[c.Name], lat)
-			all = append(all, lat)
-		}
-	}
+	byName, latencies, all := commandLatencies(wl, times, sentAt)
 
 	groups, err := a.ErrorCounts(ctx, mark, txNums)
 	if err != nil {
@@ -172,6 +147,62 @@ func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, w
 	r.ByCommand, r.Errors = nonNil(r.ByCommand), nonNil(r.Errors)
 	r.ParseErrors, r.Skipped, r.Dumps = nonNil(r.ParseErrors), nonNil(r.Skipped), nonNil(r.Dumps)
 	return nil
+}
+
+// commandLatencies counts each command type of the workload and collects,
+// per type and in all, the time from its batch's send to the workflow task
+// that ran it (for the commands the audit has a time for).
+func commandLatencies(wl *Workload, times map[int64]time.Time, sentAt map[string][]time.Time) (
+	map[trading.CommandName]*CommandStats, map[trading.CommandName][]time.Duration, []time.Duration) {
+	byName := map[trading.CommandName]*CommandStats{}
+	latencies := map[trading.CommandName][]time.Duration{}
+	var all []time.Duration
+	for _, u := range wl.Users {
+		for i, c := range wl.ByUser[u] {
+			st := byName[c.Name]
+			if st == nil {
+				st = &CommandStats{Command: c.Name}
+				byName[c.Name] = st
+			}
+			st.Count++
+			at, ok := times[c.TxNum]
+			if !ok {
+				continue
+			}
+			// The audit time is workflow.Now of the task that ran the
+			// command: when the server started that task. Send returns
+			// only after the server has recorded the signal and its reply
+			// has come back, and a worker that was waiting may start the
+			// task before the reply arrives, so the difference can be a
+			// little below zero. That means "processed at once": 0.
+			lat := max(at.Sub(sentAt[u][i]), 0)
+			latencies[c.Name] = append(latencies[c.Name], lat)
+			all = append(all, lat)
+		}
+	}
+	return byName, latencies, all
+}
+
+// writeDumps writes a line per global DUMPLOG: its file and records, or
+// why it failed, and whether xmllint found it valid.
+func writeDumps(b *strings.Builder, dumps []DumpReport) {
+	for _, d := range dumps {
+		fmt.Fprintf(b, "DUMPLOG    line %d [%d] %s: ", d.Line, d.TxNum, d.Filename)
+		switch {
+		case d.Error != "":
+			fmt.Fprintf(b, "FAILED after %.2f s: %s\n", d.Seconds, d.Error)
+		default:
+			fmt.Fprintf(b, "%d records in %s, written in %.2f s", d.Records, d.Path, d.Seconds)
+			switch {
+			case d.Valid == nil:
+				b.WriteString("\n")
+			case *d.Valid:
+				b.WriteString("; valid (xmllint)\n")
+			default:
+				fmt.Fprintf(b, "; NOT VALID:\n%s\n", indent(d.Validation))
+			}
+		}
+	}
 }
 
 func nonNil[T any](s []T) []T {
@@ -281,23 +312,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "errors     %d error events; %d malformed lines left out; %d lines skipped\n",
 		r.All.Errors, len(r.ParseErrors), len(r.Skipped))
 	fmt.Fprintf(&b, "quotes     %d legacy quote server hits\n", r.LegacyQuoteHits)
-	for _, d := range r.Dumps {
-		fmt.Fprintf(&b, "DUMPLOG    line %d [%d] %s: ", d.Line, d.TxNum, d.Filename)
-		switch {
-		case d.Error != "":
-			fmt.Fprintf(&b, "FAILED after %.2f s: %s\n", d.Seconds, d.Error)
-		default:
-			fmt.Fprintf(&b, "%d records in %s, written in %.2f s", d.Records, d.Path, d.Seconds)
-			switch {
-			case d.Valid == nil:
-				b.WriteString("\n")
-			case *d.Valid:
-				b.WriteString("; valid (xmllint)\n")
-			default:
-				fmt.Fprintf(&b, "; NOT VALID:\n%s\n", indent(d.Validation))
-			}
-		}
-	}
+	writeDumps(&b, r.Dumps)
 
 	b.WriteString("\nlatency: from the batch recorded by Temporal to the workflow task that ran it, in ms\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
