@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the machine packages DayTrader's tests need, if missing:
-# PostgreSQL (the audit store), xmllint (DUMPLOG schema checks) and Chromium
-# (browser tests of the web UI). Debian/Ubuntu with apt-get; as root, or via
+# PostgreSQL (the audit store), xmllint (DUMPLOG schema checks), curl (the
+# README's Temporal HTTP API lines) and Chromium (browser tests of the web UI). Debian/Ubuntu with apt-get; as root, or via
 # sudo when available. Go modules come from the Go module proxy as usual.
 set -euo pipefail
 
 missing=()
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
+command -v curl >/dev/null || missing+=(curl) # the README's curl lines are run by a test
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing+=(postgresql)
 
