@@ -298,12 +298,39 @@ func moneyOr(d decimal.NullDecimal, none string) string {
 	return money(d.Decimal)
 }
 
-func holdingValue(h trading.Holding) string {
-	if !h.LastPrice.Valid {
+// plClass is the classes of a number cell showing a profit or loss: green
+// for a profit, red for a loss; zero and unknown stay plain.
+func plClass(d decimal.NullDecimal) string {
+	switch {
+	case !d.Valid || d.Decimal.IsZero():
+		return "num"
+	case d.Decimal.IsPositive():
+		return "num pl-up"
+	}
+	return "num pl-down"
+}
+
+// signedMoney shows a profit with its + sign (money already prints a
+// loss's −), so the sign reads without the colour; "—" when unknown.
+func signedMoney(d decimal.NullDecimal) string {
+	if !d.Valid {
 		return "—"
 	}
-	return money(h.LastPrice.Decimal.Mul(decimal.NewFromInt(h.Shares + h.ReservedShares)))
+	if d.Decimal.IsPositive() {
+		return "+" + money(d.Decimal)
+	}
+	return money(d.Decimal)
 }
+
+func signedPercent(d decimal.Decimal) string {
+	sign := ""
+	if d.IsPositive() {
+		sign = "+"
+	}
+	return sign + d.StringFixed(2) + " %"
+}
+
+func realizedPL(s trading.Summary) decimal.NullDecimal { return decimal.NewNullDecimal(s.RealizedPL) }
 
 // portfolioValue is cash, reserves and every holding at its last price; it
 // says so when a holding has no price yet.

@@ -146,7 +146,8 @@ func TestDashboardShowsTheSummary(t *testing.T) {
 	d := decimal.RequireFromString
 	ts.accounts.set(trading.Summary{
 		User: user, Exists: true, Cash: d("1234.5"), ReservedCash: d("100"),
-		Holdings:   []trading.Holding{{Symbol: "XYZ", Shares: 10, ReservedShares: 2, LastPrice: decimal.NewNullDecimal(d("3.25"))}},
+		Holdings: []trading.Holding{{Symbol: "XYZ", Shares: 10, ReservedShares: 2, LastPrice: decimal.NewNullDecimal(d("3.25")),
+			MarketValue: decimal.NewNullDecimal(d("39"))}},
 		BuyOrders:  []trading.BuyOrderView{{Symbol: "ABC", Reserve: d("100"), Trigger: decimal.NewNullDecimal(d("9.5"))}},
 		SellOrders: []trading.SellOrderView{{Symbol: "XYZ", Amount: d("50"), ReservedShares: 2}},
 		Recent:     []trading.RecentCommand{{TxNum: 3, Command: trading.Add, OK: true, Message: "added $1,234.50"}},
@@ -159,6 +160,56 @@ func TestDashboardShowsTheSummary(t *testing.T) {
 	wantContains(t, r, `data-testid="cash">$1,234.50<`, `data-testid="reserved-cash">$100.00<`,
 		"XYZ", "$39.00", // 12 shares (10 free + 2 reserved) at $3.25
 		"at or below $9.50", "not set", "Recent activity", "$1,373.50") // total: cash + reserve + holdings
+}
+
+// TestDashboardShowsProfitAndLoss parses the holdings table rendered from a
+// known summary: each holding's average cost, market value and unrealized
+// P&L with its sign and colour, and the totals with the realized P&L.
+func TestDashboardShowsProfitAndLoss(t *testing.T) {
+	ts := newTestServer(t)
+	user := uniqueUser("pl")
+	b := ts.registered(t, user)
+	d := decimal.RequireFromString
+	nd := func(s string) decimal.NullDecimal { return decimal.NewNullDecimal(d(s)) }
+	ts.accounts.set(trading.Summary{
+		User: user, Exists: true, Cash: d("10"),
+		Holdings: []trading.Holding{
+			{Symbol: "ABC", Shares: 8, ReservedShares: 2, LastPrice: nd("15"), CostBasis: d("120"), AvgCost: d("12"),
+				MarketValue: nd("150"), UnrealizedPL: nd("30"), UnrealizedPct: nd("25")},
+			{Symbol: "DEF", Shares: 4, LastPrice: nd("2.5"), CostBasis: d("12"), AvgCost: d("3"),
+				MarketValue: nd("10"), UnrealizedPL: nd("-2"), UnrealizedPct: nd("-16.67")},
+			{Symbol: "GHI", Shares: 1, CostBasis: d("7"), AvgCost: d("7")},
+		},
+		CostBasis: d("139"), RealizedPL: d("-4.5"),
+	})
+	r := b.get("/fragments/summary")
+	wantStatus(t, r, http.StatusOK)
+	rows := tableRows(t, r.body, "data-symbol")
+	for _, c := range []struct{ row, col, text, class string }{
+		{"ABC", "avg-cost", "$12.00", "num"},
+		{"ABC", "market-value", "$150.00", "num"},
+		{"ABC", "unrealized", "+$30.00 +25.00 %", "num pl-up"},
+		{"DEF", "avg-cost", "$3.00", "num"},
+		{"DEF", "unrealized", "-$2.00 -16.67 %", "num pl-down"},
+		{"GHI", "market-value", "—", "num"},
+		{"GHI", "unrealized", "—", "num"},
+		{"total", "cost", "$139.00 cost", "num"},
+		{"total", "market-value", "—", "num"}, // GHI has no price: no total
+		{"realized", "realized", "-$4.50", "num pl-down"},
+	} {
+		cell, ok := rows[c.row][c.col]
+		if !ok {
+			t.Errorf("row %s has no %s cell (rows: %v)", c.row, c.col, rows)
+			continue
+		}
+		if cell.text != c.text || cell.class != c.class {
+			t.Errorf("%s %s = %q class %q, want %q class %q", c.row, c.col, cell.text, cell.class, c.text, c.class)
+		}
+	}
+	// GET /api/summary carries the same figures as JSON.
+	r = b.get("/api/summary")
+	wantStatus(t, r, http.StatusOK)
+	wantContains(t, r, `"realizedPL":"-4.5"`, `"costBasis":"139"`, `"avgCost":"12"`, `"unrealizedPL":"-2"`, `"unrealizedPct":"25"`)
 }
 
 func TestAPISummaryIsTheSessionUsers(t *testing.T) {
