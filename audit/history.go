@@ -53,20 +53,35 @@ func (s *Store) History(ctx context.Context, q HistoryQuery) (HistoryPage, error
 	case limit < 0 || limit > MaxHistoryLimit:
 		return HistoryPage{}, fmt.Errorf("audit: page size %d must be between 1 and %d", q.Limit, MaxHistoryLimit)
 	}
-	if q.BeforeID < 0 {
-		return HistoryPage{}, fmt.Errorf("audit: paging cursor %d must not be negative", q.BeforeID)
+	var page HistoryPage
+	// One more than asked tells whether an older page exists.
+	if err := s.queryHistory(ctx, q, limit+1, func(ev StoredEvent) error {
+		page.Events = append(page.Events, ev)
+		return nil
+	}); err != nil {
+		return HistoryPage{}, err
 	}
-	if q.Command != "" && !q.Command.Known() {
-		return HistoryPage{}, fmt.Errorf("audit: unknown command %q", q.Command)
+	if len(page.Events) > limit {
+		page.Events = page.Events[:limit]
+		page.NextBeforeID = page.Events[limit-1].ID
 	}
-	if q.Type != "" && !knownType(q.Type) {
-		return HistoryPage{}, fmt.Errorf("audit: unknown event type %q", q.Type)
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return HistoryPage{}, fmt.Errorf("audit: time range from %s to %s is empty",
-			q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
-	}
+	return page, nil
+}
 
+// EachHistory calls fn with every event matching q's filters (and older than
+// q.BeforeID, if set), newest first, as the rows arrive from Postgres: an
+// export of any size holds one row in memory. q.Limit is ignored. An error of
+// fn stops the scan and is returned.
+func (s *Store) EachHistory(ctx context.Context, q HistoryQuery, fn func(StoredEvent) error) error {
+	return s.queryHistory(ctx, q, 0, fn)
+}
+
+// queryHistory calls fn with the events matching q, newest first, at most
+// limit of them (0: all), as pgx reads them off the connection.
+func (s *Store) queryHistory(ctx context.Context, q HistoryQuery, limit int, fn func(StoredEvent) error) error {
+	if err := checkHistoryQuery(q); err != nil {
+		return err
+	}
 	var conditions []string
 	var args []any
 	where := func(condition string, arg any) {
@@ -95,30 +110,44 @@ func (s *Store) History(ctx context.Context, q HistoryQuery) (HistoryPage, error
 	if len(conditions) > 0 {
 		sql += " WHERE " + strings.Join(conditions, " AND ")
 	}
-	args = append(args, limit+1) // one more than asked tells whether an older page exists
-	sql += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
-
+	sql += " ORDER BY id DESC"
+	if limit > 0 {
+		args = append(args, limit)
+		sql += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return HistoryPage{}, fmt.Errorf("audit: history: %w", err)
+		return fmt.Errorf("audit: history: %w", err)
 	}
-	var page HistoryPage
 	scan := newEventScanner()
 	if _, err := pgx.ForEachRow(rows, scan.targets(), func() error {
 		ev, err := scan.event()
 		if err != nil {
 			return err
 		}
-		page.Events = append(page.Events, ev)
-		return nil
+		return fn(ev)
 	}); err != nil {
-		return HistoryPage{}, fmt.Errorf("audit: history: %w", err)
+		return fmt.Errorf("audit: history: %w", err)
 	}
-	if len(page.Events) > limit {
-		page.Events = page.Events[:limit]
-		page.NextBeforeID = page.Events[limit-1].ID
+	return nil
+}
+
+// checkHistoryQuery refuses a malformed query before it reaches Postgres.
+func checkHistoryQuery(q HistoryQuery) error {
+	if q.BeforeID < 0 {
+		return fmt.Errorf("audit: paging cursor %d must not be negative", q.BeforeID)
 	}
-	return page, nil
+	if q.Command != "" && !q.Command.Known() {
+		return fmt.Errorf("audit: unknown command %q", q.Command)
+	}
+	if q.Type != "" && !knownType(q.Type) {
+		return fmt.Errorf("audit: unknown event type %q", q.Type)
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return fmt.Errorf("audit: time range from %s to %s is empty",
+			q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // storedEventColumns are the columns eventScanner reads, in its order.

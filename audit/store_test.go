@@ -574,3 +574,53 @@ func TestCountByTypeAndNextTxNum(t *testing.T) {
 		t.Errorf("NextTxNum gave %d then %d", first, second)
 	}
 }
+
+// TestEachHistoryStreamsEveryMatch: EachHistory yields exactly what paging
+// through History yields for the same filters, newest first, across page
+// boundaries; fn's error stops the scan; a malformed query reads nothing.
+func TestEachHistoryStreamsEveryMatch(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for i := range 5 { // 70 events per user: more than one default page
+		for _, user := range []string{"alice", "bob"} {
+			if err := s.Write(ctx, "w", sampleEvents(user, int64(1+100*i), day1.Add(time.Duration(i)*time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, q := range map[string]HistoryQuery{
+		"one user":          {User: "alice"},
+		"type and command":  {User: "bob", Type: trading.ErrorEvent, Command: trading.DumpLog},
+		"from and to":       {User: "alice", From: day1.Add(time.Hour), To: day1.Add(3 * time.Hour)},
+		"everyone, limited": {Limit: 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := allEvents(t, s, HistoryQuery{User: q.User, Type: q.Type, Command: q.Command, From: q.From, To: q.To})
+			slices.Reverse(want) // newest first, as EachHistory streams
+			var got []StoredEvent
+			if err := s.EachHistory(ctx, q, func(ev StoredEvent) error { got = append(got, ev); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 {
+				t.Fatal("the filter matches nothing: the comparison would be vacuous")
+			}
+			if len(got) != len(want) {
+				t.Fatalf("streamed %d events, paging finds %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i].ID != want[i].ID || !sameEvent(got[i].Event, want[i].Event) {
+					t.Errorf("event %d: streamed %+v, paging found %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+	stop := errors.New("enough")
+	n := 0
+	err := s.EachHistory(ctx, HistoryQuery{}, func(StoredEvent) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("fn's error: EachHistory = %v after %d events, want %v after 1", err, n, stop)
+	}
+	if err := s.EachHistory(ctx, HistoryQuery{Type: "nope"}, func(StoredEvent) error { n++; return nil }); err == nil || n != 1 {
+		t.Errorf("a malformed query: %v after %d more events, want an error and none", err, n-1)
+	}
+}
