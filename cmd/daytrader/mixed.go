@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 
@@ -37,6 +38,7 @@ type mixedFlags struct {
 	symbol    string
 	scenarios string
 	asJSON    bool
+	isolate   bool
 }
 
 func workloadMixedSpec() *spec {
@@ -74,6 +76,8 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
 	fs.StringVar(&f.scenarios, "scenarios", strings.Join(mixedScenarios, ","), "comma-separated scenarios to run")
 	fs.BoolVar(&f.asJSON, "json", false, "print the reports as JSON")
+	fs.BoolVar(&f.isolate, "isolate", true, "run each scenario in a process of its own (a scenario's stack leaves "+
+		"memory and goroutines behind that would slow the next)")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {
 		scen, err := f.check()
 		if err != nil {
@@ -114,7 +118,12 @@ func workloadMixed(ctx context.Context, cfg stack.Config, f *mixedFlags, scen []
 	var results []mixedResult
 	alone := 0.0
 	for _, s := range scen {
-		r, err := runScenario(ctx, cfg, f, wl, s)
+		var r mixedResult
+		if f.isolate && len(scen) > 1 {
+			r, err = runScenarioProcess(ctx, s)
+		} else {
+			r, err = runScenario(ctx, cfg, f, wl, s)
+		}
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", s, err)
 		}
@@ -152,6 +161,27 @@ func printScenario(w io.Writer, r mixedResult) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// runScenarioProcess runs scenario s as this command with the same
+// arguments (the last --scenarios and --json win) in a new process.
+func runScenarioProcess(ctx context.Context, s string) (mixedResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return mixedResult{}, err
+	}
+	args := append(slices.Clone(os.Args[1:]), "--scenarios="+s, "--json")
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return mixedResult{}, err
+	}
+	var rs []mixedResult
+	if err := json.Unmarshal(out, &rs); err != nil || len(rs) != 1 {
+		return mixedResult{}, fmt.Errorf("scenario %s's process answered %q (%v)", s, out, err)
+	}
+	return rs[0], nil
 }
 
 // runScenario runs one scenario on a stack of its own, so every scenario

@@ -30,7 +30,7 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 	cfg := stack.FromEnv()
 	cfg.LogLevel, cfg.QuoteLatency = "warn", "none"
 	f := &mixedFlags{opts: workloads.RunOptions{BatchSize: 200, Concurrency: 64}, traders: 3, count: 5,
-		symbol: "ABC", asJSON: true}
+		symbol: "ABC", asJSON: true, isolate: false}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer

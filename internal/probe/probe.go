@@ -27,6 +27,18 @@ type Trader struct {
 	csrf   string
 }
 
+// notAccepted is the form's message when Temporal did not take a command.
+var notAccepted = regexp.MustCompile(`The command was not accepted: [^<]*`)
+
+// pageError is the error message of a refused command's form, or the
+// start of the page.
+func pageError(body string) string {
+	if m := notAccepted.FindString(body); m != "" {
+		return m
+	}
+	return fmt.Sprintf("%.300s", body)
+}
+
 var csrfPattern = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 // Register creates the web user user at baseURL (the web UI's root), which
@@ -73,7 +85,7 @@ func (t *Trader) Command(ctx context.Context, form url.Values) (time.Duration, e
 		return took, err
 	}
 	if status != http.StatusOK {
-		return took, fmt.Errorf("%s %s: status %d: %.300s", t.User, form.Get("command"), status, body)
+		return took, fmt.Errorf("%s %s: status %d: %s", t.User, form.Get("command"), status, pageError(body))
 	}
 	return took, nil
 }
