@@ -26,6 +26,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -248,7 +249,9 @@ func replayHistories(ctx context.Context, t *testing.T, dev *stack.Dev, users []
 	replayer.RegisterWorkflow(workflows.Trigger)
 	for _, u := range users[:min(3, len(users))] {
 		hist := fetchHistory(ctx, t, dev.Client, workflows.AccountWorkflowID(u))
-		if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
+		// Replayed under its own ID: the account checks it against its input.
+		opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: workflows.AccountWorkflowID(u), RunID: "replay"}}
+		if err := replayer.ReplayWorkflowHistoryWithOptions(nil, hist, opts); err != nil {
 			t.Errorf("replaying %s's account history: %v", u, err)
 		}
 		if dir := os.Getenv("DAYTRADER_RECORD_HISTORIES"); dir != "" {
