@@ -77,6 +77,12 @@ func (s *Server) adminUserPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (s *Server) adminUserHistoryCSV(w http.ResponseWriter, r *http.Request) {
+	if user := pathUser(w, r); user != "" {
+		s.sendHistoryCSV(w, r, user)
+	}
+}
+
 // renderAdminUser is the administrator's page of one account: its summary,
 // its web login (or the form that creates one) and its history. status is
 // the answer's unless the history fails; form is the login form's state.
@@ -89,6 +95,7 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, user st
 		AdminView:    true,
 		BasePath:     base,
 		DumpPath:     base + "/dumplog",
+		CSVPath:      base + "/history.csv",
 		TemporalLink: s.temporalLink(user),
 		Summary:      &sum,
 		Login:        s.loadLogin(r.Context(), user, base+"/login", form),

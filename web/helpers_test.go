@@ -237,6 +237,19 @@ func (f *fakeAudit) History(ctx context.Context, q audit.HistoryQuery) (audit.Hi
 	return page, nil
 }
 
+func (f *fakeAudit) EachHistory(ctx context.Context, q audit.HistoryQuery, fn func(audit.StoredEvent) error) error {
+	page, err := f.History(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, e := range page.Events {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (f *fakeAudit) DumpXML(ctx context.Context, w io.Writer, user string) (int64, error) {
 	f.mu.Lock()
 	f.dumps = append(f.dumps, user)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"mime"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/trading"
+	"github.com/shopspring/decimal"
 )
 
 // historyPageSize is how many audit records one history page shows.
@@ -39,6 +41,7 @@ type historyData struct {
 	AdminView    bool   // an administrator looking at Subject
 	BasePath     string // where the filter form and paging links go
 	DumpPath     string
+	CSVPath      string // the CSV export; the page's filters are added to it
 	TemporalLink string
 	Summary      *summaryView // shown on the admin view
 	Login        *adminLogin  // the admin view's web-login section
@@ -161,9 +164,85 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		Subject:  sess.User,
 		BasePath: "/history",
 		DumpPath: "/dumplog",
+		CSVPath:  "/history.csv",
 	}
 	status := s.loadHistory(r, &d)
 	s.renderPage(w, r, status, historyView(d))
+}
+
+// csvLink is the CSV export of what the page shows: its filters, every page.
+func (d historyData) csvLink() string {
+	if v := d.Filter.values(); len(v) > 0 {
+		return d.CSVPath + "?" + v.Encode()
+	}
+	return d.CSVPath
+}
+
+// historyCSVHeader are the History table's columns, in its order.
+var historyCSVHeader = []string{"time_utc", "tx", "type", "command", "symbol", "funds", "price", "details"}
+
+// historyCSVRow is one audit record as the History table shows it, with
+// machine-readable values: RFC 3339 time, plain decimal amounts.
+func historyCSVRow(e audit.StoredEvent) []string {
+	dec := func(d decimal.NullDecimal) string {
+		if !d.Valid {
+			return ""
+		}
+		return d.Decimal.String()
+	}
+	return []string{e.Time.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.TxNum, 10), string(e.Type),
+		string(e.Command), e.Symbol, dec(e.Funds), dec(e.Price), eventDetail(e.Event)}
+}
+
+func (s *Server) historyCSV(w http.ResponseWriter, r *http.Request) {
+	s.sendHistoryCSV(w, r, sessionFrom(r.Context()).User)
+}
+
+// sendHistoryCSV streams user's history, filtered as the History page's
+// query says, as a CSV download: each row is written as Postgres hands it
+// over, so the export never holds the history in memory.
+func (s *Server) sendHistoryCSV(w http.ResponseWriter, r *http.Request, user string) {
+	q, _, err := parseHistoryQuery(r.URL.Query(), user)
+	if err != nil {
+		http.Error(w, capitalize(err.Error())+".", http.StatusBadRequest)
+		return
+	}
+	name := fmt.Sprintf("daytrader-history-%s-%s.csv", user, time.Now().UTC().Format("20060102-150405"))
+	lw := &lazyHeaderWriter{w: w, header: func() {
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+		h.Set("Cache-Control", "no-store")
+	}}
+	cw := csv.NewWriter(lw)
+	rows := 0
+	err = s.cfg.Audit.EachHistory(r.Context(), q, func(e audit.StoredEvent) error {
+		if rows == 0 {
+			_ = cw.Write(historyCSVHeader) // a write error shows in Flush's
+		}
+		rows++
+		if err := cw.Write(historyCSVRow(e)); err != nil {
+			return err
+		}
+		if rows%100 == 0 { // csv buffers 4 KB itself; flush whole rows at a steady pace
+			cw.Flush()
+		}
+		return cw.Error()
+	})
+	if err == nil && rows == 0 {
+		err = cw.Write(historyCSVHeader)
+	}
+	if cw.Flush(); err == nil {
+		err = cw.Error()
+	}
+	if err != nil {
+		s.log.Error("history CSV export failed", "user", user, "rows", rows, "written", lw.n, "err", err)
+		if lw.n == 0 {
+			http.Error(w, "the history is unavailable right now, please try again shortly", http.StatusServiceUnavailable)
+			return
+		}
+		panic(http.ErrAbortHandler) // a cut connection, not a CSV that looks complete
+	}
 }
 
 func (s *Server) dumpOwnLog(w http.ResponseWriter, r *http.Request) {

@@ -48,6 +48,9 @@ type Accounts interface {
 // Audit is the audit store (*audit.Store implements it).
 type Audit interface {
 	History(ctx context.Context, q audit.HistoryQuery) (audit.HistoryPage, error)
+	// EachHistory calls fn with every event matching q's filters, newest
+	// first, as they are read (the CSV export streams them).
+	EachHistory(ctx context.Context, q audit.HistoryQuery, fn func(audit.StoredEvent) error) error
 	// DumpXML writes user's history as logfile.xsd XML; user "" is everyone,
 	// which only administrators may ask for (the handlers check).
 	DumpXML(ctx context.Context, w io.Writer, user string) (int64, error)
@@ -218,6 +221,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/commands", s.command)
 		r.Get("/events", s.events)
 		r.Get("/history", s.history)
+		r.Get("/history.csv", s.historyCSV)
 		r.Get("/dumplog", s.dumpOwnLog)
 		r.Get("/api/summary", s.apiOwnSummary)
 
@@ -227,6 +231,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/admin/users/{user}", s.adminUserPage)
 			r.Post("/admin/users/{user}/login", s.adminCreateLogin)
 			r.Get("/admin/users/{user}/dumplog", s.adminUserDumpLog)
+			r.Get("/admin/users/{user}/history.csv", s.adminUserHistoryCSV)
 			r.Get("/admin/dumplog", s.adminGlobalDumpLog)
 			r.Get("/api/accounts/{user}/summary", s.apiUserSummary)
 		})
