@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/health"
 	"github.com/daytradinginc/daytrader/trading"
 )
 
@@ -84,6 +85,10 @@ type Config struct {
 	// in again. 0 means 12 hours; otherwise at least a second. Env:
 	// SESSION_TTL.
 	SessionTTL time.Duration
+
+	// ReadyChecks are the dependencies /readyz asks besides the database
+	// (the stack adds Temporal): while one is down /readyz answers 503.
+	ReadyChecks []health.Check
 
 	// LoginLimit bounds sign-in and registration attempts per user name and
 	// client address and per client address (see LoginLimit); zero fields
@@ -205,7 +210,10 @@ func (s *Server) routes() http.Handler {
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	r.Get("/healthz", s.healthz)
+	// Liveness asks nothing (a database outage must not get a live process
+	// restarted); readiness asks every dependency.
+	r.Get("/healthz", health.Live)
+	r.Get("/readyz", s.readyz())
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 
 	r.Get("/login", s.loginPage)
@@ -243,18 +251,12 @@ func (s *Server) routes() http.Handler {
 	return http.NewCrossOriginProtection().Handler(r)
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := s.cfg.DB.Ping(ctx); err != nil {
-		s.log.Warn("health check: database unreachable", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "database unreachable\n")
-		return
-	}
-	io.WriteString(w, "ok\n")
+// readyz reports the database and ReadyChecks, 503 while one is down.
+func (s *Server) readyz() http.HandlerFunc {
+	checks := append([]health.Check{health.Postgres(s.cfg.DB)}, s.cfg.ReadyChecks...)
+	return health.Ready(func(name string, err error) {
+		s.log.Warn("readiness check failed", "dependency", name, "err", err)
+	}, checks...)
 }
 
 // temporalLink is the Temporal UI page of user's account workflow, or "".

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daytradinginc/daytrader/internal/health"
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/trading"
@@ -90,7 +91,7 @@ func runDev(ctx context.Context, cfg stack.Config, opts stack.DevOptions) error 
 		return err
 	}
 	defer dev.Close()
-	if err := serveMetrics(ctx, cfg.MetricsAddr, logger); err != nil {
+	if err := serveMetrics(ctx, cfg.MetricsAddr, logger, dev); err != nil {
 		return err
 	}
 	printBanner(os.Stdout, dev, cfg)
@@ -131,7 +132,7 @@ func runWorker(ctx context.Context, cfg stack.Config, _ []string) error {
 		return err
 	}
 	defer dev.Close()
-	if err := serveMetrics(ctx, cfg.MetricsAddr, logger); err != nil {
+	if err := serveMetrics(ctx, cfg.MetricsAddr, logger, dev); err != nil {
 		return err
 	}
 	logger.Info("worker running", "temporal", dev.Config.TemporalAddress, "task_queue", cfg.TaskQueue, "quote_server", cfg.QuoteServerAddr)
@@ -298,10 +299,11 @@ func runUser(ctx context.Context, cfg stack.Config, name string, admin bool) err
 	return nil
 }
 
-// serveMetrics exposes Prometheus metrics (Go runtime and process) when an
-// address is configured. A listener that cannot open stops the command:
-// metrics asked for and silently missing would go unnoticed.
-func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) error {
+// serveMetrics exposes Prometheus metrics (Go runtime and process) and the
+// health endpoints of dev's Postgres and Temporal when an address is
+// configured. A listener that cannot open stops the command: metrics asked
+// for and silently missing would go unnoticed.
+func serveMetrics(ctx context.Context, addr string, logger *slog.Logger, dev *stack.Dev) error {
 	if addr == "" {
 		return nil
 	}
@@ -309,9 +311,20 @@ func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("METRICS_ADDR: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.Handler())
+	mux := metricsMux(logger, health.Postgres(dev.DB), health.Temporal(dev.Client))
 	go func() { _ = stack.Serve(ctx, ln, mux) }()
 	logger.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	return nil
+}
+
+// metricsMux serves /metrics, /healthz (the process is up) and /readyz
+// (every check passes; 503 while one fails).
+func metricsMux(logger *slog.Logger, checks ...health.Check) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.Handler())
+	mux.HandleFunc("/healthz", health.Live)
+	mux.Handle("/readyz", health.Ready(func(name string, err error) {
+		logger.Warn("readiness check failed", "dependency", name, "err", err)
+	}, checks...))
+	return mux
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/health"
 	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/temporal"
@@ -189,6 +190,7 @@ func NewWeb(c Config, cl client.Client, pool *pgxpool.Pool, logger *slog.Logger)
 	accounts.TaskQueue = c.TaskQueue
 	wc := c.webConfig()
 	wc.Accounts, wc.Audit, wc.DB, wc.Logger = accounts, audit.NewStore(pool), pool, logger
+	wc.ReadyChecks = []health.Check{health.Temporal(cl)}
 	return web.New(wc)
 }
 
