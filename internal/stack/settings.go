@@ -129,6 +129,9 @@ func serviceSettings() []Setting {
 		{Env: "LOG_LEVEL", Flag: "log-level", Default: "info",
 			Help: "log level",
 			bind: func(c *Config) value { return enumValue{&c.LogLevel, []string{"debug", "info", "warn", "error"}} }},
+		{Env: "LOG_FORMAT", Flag: "log-format", Default: "text",
+			Help: "log lines as text (key=value) or json (one object a line, for log collectors)",
+			bind: func(c *Config) value { return enumValue{&c.LogFormat, []string{"text", "json"}} }},
 	}
 }
 

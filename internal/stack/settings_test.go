@@ -1,8 +1,10 @@
 package stack
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/netip"
 	"reflect"
@@ -28,7 +30,7 @@ func TestDefaults(t *testing.T) {
 		TemporalNamespace: "default", EmbeddedFrontend: "127.0.0.1:7233", TemporalHTTPAddr: "127.0.0.1:7243",
 		TemporalUIAddr: "127.0.0.1:8233", DatabaseURL: DefaultDatabaseURL, QuoteServerAddr: "127.0.0.1:4444",
 		QuoteLatency: "legacy", QuoteSeed: 468, WebAddr: "127.0.0.1:8080", DataDir: ".data", TaskQueue: "daytrader",
-		LogLevel: "info", Registration: "open", SessionTTL: 12 * time.Hour,
+		LogLevel: "info", LogFormat: "text", Registration: "open", SessionTTL: 12 * time.Hour,
 		LoginUserEvery: 12 * time.Second, LoginUserBurst: 5, LoginIPEvery: 3 * time.Second, LoginIPBurst: 20,
 		WorkerWorkflowTaskPollers: 8, WorkerMaxConcurrentWorkflows: 256, WorkerMaxConcurrentLocalActs: 1000,
 		WorkerMaxCachedWorkflows: 10000,
@@ -57,6 +59,9 @@ func TestLoadEnvRefusesBadValues(t *testing.T) {
 		{"SECURE_COOKIES", "", `SECURE_COOKIES="": want true or false`},
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": want debug, info, warn or error`},
 		{"LOG_LEVEL", "INFO", `LOG_LEVEL="INFO": want debug, info, warn or error`},
+		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": want text or json`},
+		{"LOG_FORMAT", "JSON", `LOG_FORMAT="JSON": want text or json`},
+		{"LOG_FORMAT", "", `LOG_FORMAT="": want text or json`},
 		{"QUOTE_LATENCY", "fast", `QUOTE_LATENCY="fast": want legacy or none`},
 		{"REGISTRATION", "maybe", `REGISTRATION="maybe": want open or closed`},
 		{"QUOTE_SEED", "abc", `QUOTE_SEED="abc": want an integer`},
@@ -134,6 +139,7 @@ func TestLoadEnvAcceptsGoodValues(t *testing.T) {
 		{"QUOTE_SEED", "-5", func(c *Config) { c.QuoteSeed = -5 }},
 		{"QUOTE_LATENCY", "none", func(c *Config) { c.QuoteLatency = "none" }},
 		{"LOG_LEVEL", "debug", func(c *Config) { c.LogLevel = "debug" }},
+		{"LOG_FORMAT", "json", func(c *Config) { c.LogFormat = "json" }},
 		{"REGISTRATION", "closed", func(c *Config) { c.Registration = "closed" }},
 		{"SESSION_TTL", "30m", func(c *Config) { c.SessionTTL = 30 * time.Minute }},
 		{"LOGIN_USER_EVERY", "1m", func(c *Config) { c.LoginUserEvery = time.Minute }},
@@ -355,5 +361,47 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 	}
 	if d := Defaults().webConfig(); d.RegistrationClosed || d.TemporalUIURL != "http://127.0.0.1:8233" || d.TrustedProxies != nil {
 		t.Errorf("default web.Config %+v: want registration open, UI links to 127.0.0.1:8233, no trusted proxies", d)
+	}
+}
+
+// TestLoggerFormats: LOG_FORMAT=json logs one JSON object a line, text (the
+// default) slog's key=value lines, both at LOG_LEVEL.
+func TestLoggerFormats(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		check  func(line string) error
+	}{
+		{"json", func(line string) error {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				return err
+			}
+			if m["msg"] != "hello" || m["err"] != "boom" || m["level"] != "WARN" {
+				return fmt.Errorf("fields %v", m)
+			}
+			return nil
+		}},
+		{"text", func(line string) error {
+			if !strings.Contains(line, "level=WARN msg=hello err=boom") {
+				return fmt.Errorf("not a text line")
+			}
+			return nil
+		}},
+	} {
+		c := Defaults()
+		if err := c.LoadEnv(env{"LOG_FORMAT": tc.format, "LOG_LEVEL": "warn"}.lookup, "LOG_FORMAT", "LOG_LEVEL"); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		log := c.LoggerTo(&b)
+		log.Info("not at warn")
+		log.Warn("hello", "err", "boom")
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		if len(lines) != 1 {
+			t.Fatalf("%s: %d lines %q, want the warning only", tc.format, len(lines), b.String())
+		}
+		if err := tc.check(lines[0]); err != nil {
+			t.Errorf("%s: %q: %v", tc.format, lines[0], err)
+		}
 	}
 }

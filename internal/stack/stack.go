@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -59,6 +60,7 @@ type Config struct {
 	SecureCookies     bool   // SECURE_COOKIES: set when the web UI is served over HTTPS
 	TaskQueue         string // TASK_QUEUE
 	LogLevel          string // LOG_LEVEL: debug, info, warn, error
+	LogFormat         string // LOG_FORMAT: text or json ("" = text)
 
 	Registration   string         // REGISTRATION: open or closed (self-service sign-up)
 	SessionTTL     time.Duration  // SESSION_TTL: how long a web login lasts
@@ -83,12 +85,20 @@ func (c Config) Dumps() string { return cmp.Or(c.DumpDir, filepath.Join(c.DataDi
 // Logger is the process's structured logger at the configured level.
 // LoadEnv and the flag refuse any other level than the four; a Config
 // built in code with an empty one logs at info.
-func (c Config) Logger() *slog.Logger {
+func (c Config) Logger() *slog.Logger { return c.LoggerTo(os.Stderr) }
+
+// LoggerTo is Logger writing to w: LOG_FORMAT=json gives one JSON object a
+// line, anything else slog's key=value text.
+func (c Config) LoggerTo(w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		lvl = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // Dial connects to Temporal at c.TemporalAddress.
