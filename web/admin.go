@@ -43,7 +43,7 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	users, err := s.users.list(ctx)
 	if err != nil {
-		s.log.Error("listing users", "err", err)
+		s.log.ErrorContext(r.Context(), "listing users", "err", err)
 		d.Error = "The user list is unavailable right now."
 	}
 	for _, u := range users {
@@ -122,7 +122,7 @@ func (s *Server) loadLogin(ctx context.Context, user, action string, form authFo
 	var err error
 	l.Login, l.Exists, err = s.users.find(ctx, user)
 	if err != nil {
-		s.log.Error("reading web login", "user", user, "err", err)
+		s.log.ErrorContext(ctx, "reading web login", "user", user, "err", err)
 		l.Unavailable = true
 	}
 	return l
@@ -149,12 +149,12 @@ func (s *Server) adminCreateLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderAdminUser(w, r, user, http.StatusConflict, authForm{Error: user + " already has a web login."})
 		return
 	case err != nil:
-		s.log.Error("admin: creating web login", "user", user, "err", err)
+		s.log.ErrorContext(r.Context(), "admin: creating web login", "user", user, "err", err)
 		s.renderAdminUser(w, r, user, http.StatusServiceUnavailable,
 			authForm{Error: "The web login could not be created right now. Please try again shortly."})
 		return
 	}
-	s.log.Info("web login created by an administrator", "user", user, "by", sessionFrom(r.Context()).User)
+	s.log.InfoContext(r.Context(), "web login created by an administrator", "user", user, "by", sessionFrom(r.Context()).User)
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(user), http.StatusSeeOther)
 }
 
@@ -183,7 +183,7 @@ func (s *Server) apiSummary(w http.ResponseWriter, r *http.Request, user string)
 	defer cancel()
 	sum, err := s.cfg.Accounts.Summary(ctx, user)
 	if err != nil {
-		s.log.Error("API summary", "user", user, "err", err)
+		s.log.ErrorContext(r.Context(), "API summary", "user", user, "err", err)
 		writeJSONError(w, http.StatusServiceUnavailable, "the account service is unavailable, try again shortly")
 		return
 	}

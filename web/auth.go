@@ -50,20 +50,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	addr := s.clientAddr(r)
 	if ok, wait := s.limits.allowLogin(addr, name); !ok {
-		s.log.Warn("login rate limited", "user", name, "addr", addr, "wait", wait)
+		s.log.WarnContext(r.Context(), "login rate limited", "user", name, "addr", addr, "wait", wait)
 		s.renderPage(w, r, http.StatusTooManyRequests, loginView(page, authForm{
 			Username: name, Error: tooManyAttempts(w, wait)}))
 		return
 	}
 	u, ok, err := s.users.authenticate(r.Context(), name, password)
 	if err != nil {
-		s.log.Error("login: reading user", "err", err)
+		s.log.ErrorContext(r.Context(), "login: reading user", "err", err)
 		s.renderPage(w, r, http.StatusServiceUnavailable, loginView(page, authForm{
 			Username: name, Error: "Signing in is unavailable right now. Please try again shortly."}))
 		return
 	}
 	if !ok {
-		s.log.Info("login failed", "user", name, "addr", addr)
+		s.log.InfoContext(r.Context(), "login failed", "user", name, "addr", addr)
 		s.renderPage(w, r, http.StatusUnauthorized, loginView(page, authForm{
 			Username: name, Error: "Wrong user name or password."}))
 		return
@@ -104,16 +104,16 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusConflict, "username", "That user name is taken. Choose another one.")
 		return
 	case errors.Is(err, ErrAccountExists):
-		s.log.Warn("registration refused: the name belongs to a trading account", "user", name, "addr", s.clientAddr(r))
+		s.log.WarnContext(r.Context(), "registration refused: the name belongs to a trading account", "user", name, "addr", s.clientAddr(r))
 		fail(http.StatusConflict, "username", "The name "+name+" belongs to an existing trading account. "+
 			"An administrator gives that account its web login: ask yours, or choose another name.")
 		return
 	case err != nil:
-		s.log.Error("register: creating user", "user", name, "err", err)
+		s.log.ErrorContext(r.Context(), "register: creating user", "user", name, "err", err)
 		fail(http.StatusServiceUnavailable, "", "Registration is unavailable right now. Please try again shortly.")
 		return
 	}
-	s.log.Info("user registered", "user", name)
+	s.log.InfoContext(r.Context(), "user registered", "user", name)
 	s.startSession(w, r, name)
 }
 
@@ -166,23 +166,23 @@ func (s *Server) accountExists(ctx context.Context, user string) (bool, error) {
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user string) {
 	if old := sessionFrom(r.Context()); old != nil {
 		if err := s.sessions.delete(r.Context(), old.tokenHash); err != nil {
-			s.log.Warn("dropping previous session", "err", err)
+			s.log.WarnContext(r.Context(), "dropping previous session", "err", err)
 		}
 	}
 	token, sess, err := s.sessions.create(r.Context(), user)
 	if err != nil {
-		s.log.Error("creating session", "err", err)
+		s.log.ErrorContext(r.Context(), "creating session", "err", err)
 		http.Error(w, "signing in is unavailable right now, please try again shortly", http.StatusServiceUnavailable)
 		return
 	}
 	s.sessions.setCookie(w, token, sess.ExpiresAt)
-	s.log.Info("signed in", "user", user)
+	s.log.InfoContext(r.Context(), "signed in", "user", user)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if err := s.sessions.delete(r.Context(), sessionFrom(r.Context()).tokenHash); err != nil {
-		s.log.Error("logout: deleting session", "err", err)
+		s.log.ErrorContext(r.Context(), "logout: deleting session", "err", err)
 		http.Error(w, "signing out failed, please try again", http.StatusServiceUnavailable)
 		return
 	}

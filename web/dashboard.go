@@ -123,7 +123,7 @@ func (s *Server) loadSummary(ctx context.Context, user string) summaryView {
 	defer cancel()
 	sum, err := s.cfg.Accounts.Summary(ctx, user)
 	if err != nil {
-		s.log.Error("reading account summary", "user", user, "err", err)
+		s.log.ErrorContext(ctx, "reading account summary", "user", user, "err", err)
 		return summaryView{Summary: trading.Summary{User: user}, Unavailable: true, Now: time.Now()}
 	}
 	return summaryView{Summary: sum, Now: time.Now()}
@@ -187,7 +187,7 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	txNum, err := s.cfg.Audit.NextTxNum(ctx)
 	if err != nil {
-		s.log.Error("allocating transaction number", "err", err)
+		s.log.ErrorContext(r.Context(), "allocating transaction number", "err", err)
 		state.Error = "The trading service is unavailable right now. Nothing was done; please try again."
 		s.commandReply(w, r, http.StatusServiceUnavailable, spec, state, nil)
 		return
@@ -195,12 +195,12 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	cmd.TxNum = txNum
 	res, err := s.cfg.Accounts.Execute(ctx, cmd)
 	if err != nil {
-		s.log.Warn("command not accepted", "cmd", cmd.String(), "err", err)
+		s.log.WarnContext(r.Context(), "command not accepted", "cmd", cmd.String(), "err", err)
 		state.Error = "The command was not accepted: " + err.Error()
 		s.commandReply(w, r, http.StatusUnprocessableEntity, spec, state, nil)
 		return
 	}
-	s.log.Info("command executed", "cmd", cmd.String(), "ok", res.OK)
+	s.log.InfoContext(r.Context(), "command executed", "cmd", cmd.String(), "ok", res.OK)
 	view := &resultView{Command: name, TxNum: txNum, OK: res.OK, Message: res.Message, Quote: res.Quote}
 	// A failed command keeps what was typed, to correct and send again;
 	// the result banner says why it failed.

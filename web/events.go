@@ -126,7 +126,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	// The stream outlives any write timeout the http.Server may have.
 	if err := rc.SetWriteDeadline(time.Time{}); err != nil && err != http.ErrNotSupported {
-		s.log.Debug("clearing write deadline for event stream", "err", err)
+		s.log.DebugContext(r.Context(), "clearing write deadline for event stream", "err", err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -144,7 +144,7 @@ func (s *Server) loadHistory(r *http.Request, d *historyData) int {
 	defer cancel()
 	page, err := s.cfg.Audit.History(ctx, q)
 	if err != nil {
-		s.log.Error("reading history", "user", d.Subject, "err", err)
+		s.log.ErrorContext(r.Context(), "reading history", "user", d.Subject, "err", err)
 		d.Error = "The history is unavailable right now. Please try again shortly."
 		return http.StatusServiceUnavailable
 	}
@@ -236,7 +236,7 @@ func (s *Server) sendHistoryCSV(w http.ResponseWriter, r *http.Request, user str
 		err = cw.Error()
 	}
 	if err != nil {
-		s.log.Error("history CSV export failed", "user", user, "rows", rows, "written", lw.n, "err", err)
+		s.log.ErrorContext(r.Context(), "history CSV export failed", "user", user, "rows", rows, "written", lw.n, "err", err)
 		if lw.n == 0 {
 			http.Error(w, "the history is unavailable right now, please try again shortly", http.StatusServiceUnavailable)
 			return
@@ -264,7 +264,7 @@ func (s *Server) sendDump(w http.ResponseWriter, r *http.Request, user string) {
 	}}
 	n, err := s.cfg.Audit.DumpXML(r.Context(), lw, user)
 	if err != nil {
-		s.log.Error("DUMPLOG download failed", "user", who, "written", lw.n, "err", err)
+		s.log.ErrorContext(r.Context(), "DUMPLOG download failed", "user", who, "written", lw.n, "err", err)
 		if lw.n == 0 {
 			http.Error(w, "the audit log is unavailable right now, please try again shortly", http.StatusServiceUnavailable)
 			return
@@ -276,7 +276,7 @@ func (s *Server) sendDump(w http.ResponseWriter, r *http.Request, user string) {
 	if lw.n == 0 { // an empty dump still needs its headers
 		lw.header()
 	}
-	s.log.Info("DUMPLOG downloaded", "by", sessionFrom(r.Context()).User, "user", who, "events", n)
+	s.log.InfoContext(r.Context(), "DUMPLOG downloaded", "by", sessionFrom(r.Context()).User, "user", who, "events", n)
 }
 
 // lazyHeaderWriter sets the download headers only when the first byte goes

@@ -49,7 +49,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 
 func render(ctx context.Context, w http.ResponseWriter, log *slog.Logger, c templ.Component) {
 	if err := c.Render(ctx, w); err != nil && ctx.Err() == nil {
-		log.Error("rendering page", "err", err)
+		log.ErrorContext(ctx, "rendering page", "err", err)
 	}
 }
 

@@ -157,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 	base, stop := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:      cfg,
-		log:      cfg.Logger,
+		log:      slog.New(requestIDHandler{cfg.Logger.Handler()}),
 		sessions: &sessionStore{db: cfg.DB, ttl: cfg.SessionTTL, secure: cfg.SecureCookies},
 		users:    &userStore{db: cfg.DB},
 		limits:   newLoginLimiter(cfg.LoginLimit.withDefaults()),
@@ -204,7 +204,7 @@ func (s *Server) Close() { s.stop() }
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.loadSession)
+	r.Use(requestID, s.recoverPanics, s.logRequests, securityHeaders, s.loadSession)
 
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -254,8 +254,8 @@ func (s *Server) routes() http.Handler {
 // readyz reports the database and ReadyChecks, 503 while one is down.
 func (s *Server) readyz() http.HandlerFunc {
 	checks := append([]health.Check{health.Postgres(s.cfg.DB)}, s.cfg.ReadyChecks...)
-	return health.Ready(func(name string, err error) {
-		s.log.Warn("readiness check failed", "dependency", name, "err", err)
+	return health.Ready(func(ctx context.Context, name string, err error) {
+		s.log.WarnContext(ctx, "readiness check failed", "dependency", name, "err", err)
 	}, checks...)
 }
 
@@ -298,7 +298,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.log.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
@@ -334,7 +334,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		level := slog.LevelInfo
-		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" {
+		// Probes and static files would drown the requests that matter.
+		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug
 		}
 		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,

@@ -139,7 +139,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		}
 		sess, ok, err := s.sessions.lookup(r.Context(), c.Value)
 		if err != nil {
-			s.log.Error("looking up session", "err", err)
+			s.log.ErrorContext(r.Context(), "looking up session", "err", err)
 			http.Error(w, "the service is unavailable, please try again shortly", http.StatusServiceUnavailable)
 			return
 		}
@@ -203,7 +203,7 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			got = r.PostFormValue(csrfField)
 		}
 		if sess == nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-			s.log.Warn("refused request without a valid CSRF token", "path", r.URL.Path)
+			s.log.WarnContext(r.Context(), "refused request without a valid CSRF token", "path", r.URL.Path)
 			msg := "This page's security token is missing or out of date. Reload the page and try again."
 			if isHTMX(r) {
 				w.Header().Set("HX-Retarget", "#result")

@@ -323,8 +323,8 @@ func metricsMux(logger *slog.Logger, checks ...health.Check) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
 	mux.HandleFunc("/healthz", health.Live)
-	mux.Handle("/readyz", health.Ready(func(name string, err error) {
-		logger.Warn("readiness check failed", "dependency", name, "err", err)
+	mux.Handle("/readyz", health.Ready(func(ctx context.Context, name string, err error) {
+		logger.WarnContext(ctx, "readiness check failed", "dependency", name, "err", err)
 	}, checks...))
 	return mux
 }

@@ -71,9 +71,9 @@ func Live(w http.ResponseWriter, _ *http.Request) {
 
 // Ready runs every check at once, each within Timeout, and answers 200 with
 // the report when all pass, 503 otherwise. onDown is told about each failed
-// check (for a log line), possibly from several goroutines at once; it may
-// be nil.
-func Ready(onDown func(name string, err error), checks ...Check) http.HandlerFunc {
+// check (for a log line, with the request's context), possibly from several
+// goroutines at once; it may be nil.
+func Ready(onDown func(ctx context.Context, name string, err error), checks ...Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rep := Run(r.Context(), onDown, checks...)
 		w.Header().Set("Content-Type", "application/json")
@@ -86,7 +86,7 @@ func Ready(onDown func(name string, err error), checks ...Check) http.HandlerFun
 }
 
 // Run runs the checks concurrently and reports them all.
-func Run(ctx context.Context, onDown func(string, error), checks ...Check) Report {
+func Run(ctx context.Context, onDown func(context.Context, string, error), checks ...Check) Report {
 	rep := Report{Ready: true, Checks: make(map[string]Status, len(checks))}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -100,7 +100,7 @@ func Run(ctx context.Context, onDown func(string, error), checks ...Check) Repor
 			if err != nil {
 				st.Error = err.Error()
 				if onDown != nil {
-					onDown(c.Name, err)
+					onDown(ctx, c.Name, err)
 				}
 			}
 			mu.Lock()

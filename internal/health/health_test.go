@@ -63,7 +63,7 @@ func TestReadyz(t *testing.T) {
 			var logged []string
 			mux := http.NewServeMux()
 			mux.HandleFunc("/healthz", health.Live)
-			mux.Handle("/readyz", health.Ready(func(name string, err error) {
+			mux.Handle("/readyz", health.Ready(func(_ context.Context, name string, err error) {
 				mu.Lock()
 				defer mu.Unlock()
 				logged = append(logged, name)
