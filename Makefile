@@ -47,9 +47,10 @@ lint:
 test: postgres lint
 	$(GO) test -count=1 -timeout 30m ./...
 
-## bench: the 100-user course workload on a fresh embedded stack, legacy quote latency
+## bench: the 100-user course workload on a fresh embedded stack, legacy quote latency; its DUMPLOG kept in artifacts/bench
 bench: postgres build
-	$(BIN) workload run --embedded --quote-latency legacy --validate-xsd $(SHARED)/spec/logfile.xsd $(SHARED)/workloads/100User_testWorkLoad
+	$(BIN) workload run --embedded --quote-latency legacy --dump-dir $(CURDIR)/artifacts/bench \
+		--validate-xsd $(SHARED)/spec/logfile.xsd $(SHARED)/workloads/100User_testWorkLoad
 
 ## chaos: the fault-injection tests bigger than in `make test`, plus the 100-user ledger check
 chaos: postgres build

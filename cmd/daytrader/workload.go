@@ -209,13 +209,15 @@ func startCPUProfile(path string) (stop func(), err error) {
 type embeddedEnv struct {
 	dev     *stack.Dev
 	dataDir string
+	dumps   string // where the worker writes DUMPLOG files (absolute)
 	dropDB  func(context.Context) error
 	keep    bool
 	logger  *slog.Logger
+	stderr  io.Writer // where close says what it kept and removed
 }
 
 func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slog.Logger, opts stack.DevOptions) (_ *embeddedEnv, err error) {
-	env := &embeddedEnv{keep: keep, logger: logger}
+	env := &embeddedEnv{keep: keep, logger: logger, stderr: os.Stderr}
 	defer func() {
 		if err != nil {
 			env.close()
@@ -230,6 +232,9 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 	}
 	env.dropDB = dropDB
 	cfg = embeddedConfig(cfg, dbURL, env.dataDir)
+	if env.dumps, err = filepath.Abs(cfg.Dumps()); err != nil {
+		return nil, err
+	}
 	if env.dev, err = stack.StartDev(ctx, cfg, opts); err != nil {
 		return nil, err
 	}
@@ -262,10 +267,15 @@ func (e *embeddedEnv) close() {
 	}
 	if e.keep {
 		if e.dev != nil {
-			fmt.Fprintf(os.Stderr, "kept the data dir %s and the database %s\n", e.dataDir, stack.Redact(e.dev.Config.DatabaseURL))
+			fmt.Fprintf(e.stderr, "kept the data dir %s and the database %s\n", e.dataDir, stack.Redact(e.dev.Config.DatabaseURL))
 		}
 		return
 	}
+	e.dropDatabase()
+	e.removeDataDir()
+}
+
+func (e *embeddedEnv) dropDatabase() {
 	if e.dropDB != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -273,13 +283,25 @@ func (e *embeddedEnv) close() {
 			e.logger.Warn("dropping the run's database", "err", err)
 		}
 	}
-	if e.dataDir != "" {
-		if err := os.RemoveAll(e.dataDir); err != nil {
-			e.logger.Warn("removing the run's data dir", "err", err)
-		}
-		if e.dev != nil && strings.HasPrefix(e.dev.Config.Dumps(), e.dataDir) {
-			fmt.Fprintln(os.Stderr, "removed the run's data dir and its DUMPLOG files (--keep or --dump-dir DIR keeps them)")
-		}
+}
+
+// removeDataDir removes the run's data dir. DUMPLOG files written inside it
+// go with it (say so: the report named their paths); a --dump-dir outside it
+// (make bench's) keeps them, and the last line says where.
+func (e *embeddedEnv) removeDataDir() {
+	if e.dataDir == "" {
+		return
+	}
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		e.logger.Warn("removing the run's data dir", "err", err)
+	}
+	inside := strings.HasPrefix(e.dumps+string(filepath.Separator), e.dataDir+string(filepath.Separator))
+	switch _, err := os.Stat(e.dumps); {
+	case e.dumps == "": // the stack never started
+	case inside:
+		fmt.Fprintln(e.stderr, "removed the run's data dir and its DUMPLOG files (--keep or --dump-dir DIR keeps them)")
+	case err == nil:
+		fmt.Fprintf(e.stderr, "DUMPLOG files kept in %s\n", e.dumps)
 	}
 }
 
