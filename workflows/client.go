@@ -1,15 +1,21 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/trading"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // Accounts is the client side of the account workflows: what the web UI,
@@ -17,18 +23,32 @@ import (
 type Accounts struct {
 	Client    client.Client
 	TaskQueue string
+	Namespace string // for MakeInteractive; "" is "default"
 }
 
 // NewAccounts returns an Accounts on the default task queue.
 func NewAccounts(c client.Client) *Accounts { return &Accounts{Client: c, TaskQueue: TaskQueue} }
 
-func (s *Accounts) startOptions(user string) client.StartWorkflowOptions {
+// Task priorities (Temporal's task queue priority, 1 = first; unset is 3):
+// when the task queue backs up under a bulk workload, the workflow and
+// activity tasks of an account a trader uses go first. Priority belongs to
+// the workflow run (its tasks, activities and children inherit it, and so
+// does the run it continues as new), so it is chosen when the account
+// starts: by the web UI's update (interactive) or by the workload
+// starter's signal (bulk). CLI and curl starts keep Temporal's default.
+const (
+	PriorityInteractive = 1
+	PriorityBulk        = 5
+)
+
+func (s *Accounts) startOptions(user string, priority int) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                       AccountWorkflowID(user),
 		TaskQueue:                s.TaskQueue,
 		WorkflowTaskTimeout:      AccountTaskTimeout,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Priority:                 temporal.Priority{PriorityKey: priority},
 	}
 }
 
@@ -48,7 +68,7 @@ func (s *Accounts) Send(ctx context.Context, user string, cmds []trading.Command
 		}
 	}
 	_, err := s.Client.SignalWithStartWorkflow(ctx, AccountWorkflowID(user), SignalCommands, cmds,
-		s.startOptions(user), Account, AccountInput{User: user})
+		s.startOptions(user, PriorityBulk), Account, AccountInput{User: user})
 	return err
 }
 
@@ -62,7 +82,7 @@ func (s *Accounts) Execute(ctx context.Context, cmd trading.Command) (trading.Re
 	if cmd.User == "" {
 		return trading.Result{}, errors.New("the system-wide DUMPLOG is run with RunGlobalDumpLog")
 	}
-	start := s.Client.NewWithStartWorkflowOperation(s.startOptions(cmd.User), Account, AccountInput{User: cmd.User})
+	start := s.Client.NewWithStartWorkflowOperation(s.startOptions(cmd.User, PriorityInteractive), Account, AccountInput{User: cmd.User})
 	handle, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -78,6 +98,29 @@ func (s *Accounts) Execute(ctx context.Context, cmd trading.Command) (trading.Re
 	var res trading.Result
 	err = handle.Get(ctx, &res)
 	return res, err
+}
+
+// MakeInteractive gives user's running account the interactive priority,
+// for an account the workload starter opened (bulk) that a trader now uses
+// on the web: Temporal's UpdateWorkflowExecutionOptions changes the run's
+// priority, which its later workflow tasks (an update's too), activities
+// and continued runs take. A user without a running account is left alone:
+// the web UI's first command starts it interactive.
+func (s *Accounts) MakeInteractive(ctx context.Context, user string) error {
+	if err := trading.CheckUser(user); err != nil {
+		return err
+	}
+	_, err := s.Client.WorkflowService().UpdateWorkflowExecutionOptions(ctx, &workflowservice.UpdateWorkflowExecutionOptionsRequest{
+		Namespace:                cmp.Or(s.Namespace, "default"),
+		WorkflowExecution:        &commonpb.WorkflowExecution{WorkflowId: AccountWorkflowID(user)},
+		WorkflowExecutionOptions: &workflowpb.WorkflowExecutionOptions{Priority: &commonpb.Priority{PriorityKey: PriorityInteractive}},
+		UpdateMask:               &fieldmaskpb.FieldMask{Paths: []string{"priority.priority_key"}},
+	})
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	return err
 }
 
 // Summary returns the account's summary; a user without an account workflow
