@@ -68,7 +68,32 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Username: name, Error: "Wrong user name or password."}))
 		return
 	}
+	s.raisePriority(u.name)
 	s.startSession(w, r, u.name)
+}
+
+// prioritizer is an Accounts that can give an account the interactive task
+// priority (workflows.Accounts can; the tests' fake cannot).
+type prioritizer interface {
+	MakeInteractive(ctx context.Context, user string) error
+}
+
+// raisePriority: a trader signing in to an account the workload starter
+// opened (bulk priority) gets its commands ahead of the bulk backlog from
+// then on. In the background: signing in does not wait for Temporal, and a
+// failure only costs speed.
+func (s *Server) raisePriority(user string) {
+	p, ok := s.cfg.Accounts.(prioritizer)
+	if !ok {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := p.MakeInteractive(ctx, user); err != nil {
+			s.log.WarnContext(ctx, "giving the account the interactive priority", "user", user, "err", err)
+		}
+	}()
 }
 
 func (s *Server) registerPageInfo(r *http.Request) pageInfo {

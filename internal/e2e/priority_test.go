@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/daytradinginc/daytrader/internal/stacktest"
 	"github.com/daytradinginc/daytrader/trading"
+	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
@@ -136,5 +139,39 @@ func waitForAccount(ctx context.Context, t *testing.T, accounts *workflows.Accou
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSignInRaisesTheAccountsPriority: a trader whose account the workload
+// starter opened signs in to the web UI (a login an administrator created),
+// and the running account gets the interactive priority.
+func TestSignInRaisesTheAccountsPriority(t *testing.T) {
+	dev := stacktest.Start(t, stacktest.Options{Web: true})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	accounts := workflows.NewAccounts(dev.Client)
+	accounts.TaskQueue = dev.Config.TaskQueue
+	if err := accounts.Send(ctx, "signsin", []trading.Command{{TxNum: 1, Name: trading.Add, User: "signsin", Amount: "10.00"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := web.CreateUser(ctx, dev.DB, "signsin", "correct horse", web.RoleTrader); err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.PostForm(dev.WebURL+"/login", url.Values{"username": {"signsin"}, "password": {"correct horse"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: status %d", resp.StatusCode)
+	}
+	// Raised in the background: wait for it, a bounded while.
+	deadline := time.Now().Add(10 * time.Second)
+	for priorityKey(ctx, t, dev.Client, "signsin") != workflows.PriorityInteractive {
+		if time.Now().After(deadline) {
+			t.Fatalf("priority key still %d after sign-in, want %d", priorityKey(ctx, t, dev.Client, "signsin"), workflows.PriorityInteractive)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -197,7 +197,7 @@ func (c Config) workerOptions() worker.Options {
 // NewWeb builds the web UI's handler.
 func NewWeb(c Config, cl client.Client, pool *pgxpool.Pool, logger *slog.Logger) (*web.Server, error) {
 	accounts := workflows.NewAccounts(cl)
-	accounts.TaskQueue = c.TaskQueue
+	accounts.TaskQueue, accounts.Namespace = c.TaskQueue, c.TemporalNamespace
 	wc := c.webConfig()
 	wc.Accounts, wc.Audit, wc.DB, wc.Logger = accounts, audit.NewStore(pool), pool, logger
 	wc.ReadyChecks = []health.Check{health.Temporal(cl)}
