@@ -1,7 +1,9 @@
 // Package temporal runs a single-process Temporal server inside our own
 // binary for development and tests: all four Temporal services in one
-// process, persisted in one SQLite file, plus the Temporal web UI and the
-// frontend's HTTP API (what curl and other HTTP clients talk to).
+// process, persisted in one SQLite file (or, with Options.PostgresURL, in
+// PostgreSQL through Temporal's own postgres12 plugin and schema tooling),
+// plus the Temporal web UI and the frontend's HTTP API (what curl and other
+// HTTP clients talk to).
 //
 // Workflows survive a restart: the SQLite file lives in Options.DataDir and
 // runs in WAL mode, which keeps commits cheap without giving up durability
@@ -33,6 +35,7 @@ import (
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
+	serverlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
@@ -125,6 +128,13 @@ type Options struct {
 	// info the server logs every shard, queue and membership change.
 	// A *slog.LevelVar allows changing it while the server runs.
 	LogLevel slog.Leveler
+	// PostgresURL, when set, keeps the server's state in PostgreSQL
+	// (Temporal's postgres12 plugin) instead of SQLite: a postgres:// URL
+	// of its database, with visibility in the database of the same name
+	// plus VisibilitySuffix on the same server. Start creates both when
+	// missing and brings their schemas up to date; DataDir then holds only
+	// the lock file.
+	PostgresURL string
 }
 
 // Server is a running embedded Temporal server.
@@ -192,6 +202,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Retention < 0 {
 		return o, fmt.Errorf("temporal: negative retention %v", o.Retention)
 	}
+	if o.PostgresURL != "" {
+		if _, _, err := postgresConfigs(o.PostgresURL); err != nil {
+			return o, err
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -257,17 +272,16 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 		s.httpURL = "http://" + addrs.http.dialAddr()
 	}
 
-	sqlConfig, err := prepareDatabase(filepath.Join(opts.DataDir, databaseFileName), opts.Namespace, opts.Retention)
-	if err != nil {
-		return err
-	}
-
 	serverLogger := slog.New(minLevelHandler{
 		handler:  opts.Logger.Handler(),
 		minLevel: stoppingLevel{base: opts.LogLevel, stopping: &s.stopping},
 	})
+	stores, err := prepareStores(opts, slogAdapter{serverLogger})
+	if err != nil {
+		return err
+	}
 	s.temporal, err = temporalserver.NewServer(
-		temporalserver.WithConfig(serverConfig(sqlConfig, addrs.frontend, addrs.http, internalPorts)),
+		temporalserver.WithConfig(serverConfig(stores, addrs.frontend, addrs.http, internalPorts)),
 		temporalserver.ForServices(temporalserver.DefaultServices),
 		temporalserver.WithStaticHosts(staticHosts(addrs.frontend, internalPorts)),
 		temporalserver.WithLogger(slogAdapter{serverLogger}),
@@ -335,29 +349,66 @@ func (s *Server) waitReady(ctx context.Context, logger *slog.Logger) error {
 	return nil
 }
 
-// prepareDatabase creates the SQLite schema if the file does not exist
-// yet and registers the namespace if it is missing. Registering it here,
-// before the server starts, makes it usable at once; registered through
-// the API it would appear only after the namespace cache refreshes.
-func prepareDatabase(path, namespace string, retention time.Duration) (*config.SQL, error) {
+// stores are the SQL configs of the server's two stores: its own
+// (executions, history, task queues, namespaces) and visibility's. SQLite
+// keeps both in one file.
+type stores struct {
+	main, visibility *config.SQL
+}
+
+// prepareStores makes the database(s) ready, SQLite or PostgreSQL, then
+// registers the namespace if it is missing. Registering it here, before
+// the server starts, makes it usable at once; registered through the API
+// it would appear only after the namespace cache refreshes.
+func prepareStores(opts Options, logger serverlog.Logger) (stores, error) {
+	var st stores
+	var err error
+	if opts.PostgresURL != "" {
+		st, err = preparePostgres(opts.PostgresURL, logger)
+	} else {
+		st, err = prepareSQLite(filepath.Join(opts.DataDir, databaseFileName))
+	}
+	if err != nil {
+		return st, err
+	}
+	// The helper lives in the SQLite schema package but is plain SQL
+	// persistence: it works on any SQL plugin's store.
+	namespaceConfig, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
+	if err != nil {
+		return st, fmt.Errorf("temporal: namespace %q: %w", opts.Namespace, err)
+	}
+	namespaceConfig.Detail.Config.Retention = durationpb.New(opts.Retention)
+	if err := sqliteschema.CreateNamespaces(st.main, namespaceConfig); err != nil {
+		return st, fmt.Errorf("temporal: create namespace %q: %w", opts.Namespace, err)
+	}
+	return st, nil
+}
+
+func preparePostgres(rawURL string, logger serverlog.Logger) (stores, error) {
+	main, visibility, err := postgresConfigs(rawURL)
+	if err != nil {
+		return stores{}, err
+	}
+	if err := setupPostgres(main, postgresSchema, logger); err != nil {
+		return stores{}, err
+	}
+	if err := setupPostgres(visibility, postgresVisibilitySchema, logger); err != nil {
+		return stores{}, err
+	}
+	return stores{main: main, visibility: visibility}, nil
+}
+
+// prepareSQLite creates the SQLite schema if the file does not exist yet.
+func prepareSQLite(path string) (stores, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if err := createDatabase(path); err != nil {
-			return nil, err
+			return stores{}, err
 		}
 	} else if err != nil {
-		return nil, fmt.Errorf("temporal: database file: %w", err)
+		return stores{}, fmt.Errorf("temporal: database file: %w", err)
 	}
-
 	sqlConfig := sqliteConfig(path, sqlitePragmas)
-	namespaceConfig, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, nil)
-	if err != nil {
-		return nil, fmt.Errorf("temporal: namespace %q: %w", namespace, err)
-	}
-	namespaceConfig.Detail.Config.Retention = durationpb.New(retention)
-	if err := sqliteschema.CreateNamespaces(sqlConfig, namespaceConfig); err != nil {
-		return nil, fmt.Errorf("temporal: create namespace %q: %w", namespace, err)
-	}
-	return sqlConfig, nil
+	return stores{main: sqlConfig, visibility: sqlConfig}, nil
 }
 
 // createDatabase builds the schema in a scratch file and renames it into
@@ -394,19 +445,25 @@ func sqliteConfig(path string, pragmas map[string]string) *config.SQL {
 // where each service listens. The frontend also serves Temporal's HTTP API
 // (curl can use it, and so does Nexus) unless frontendHTTP is off: the
 // server treats HTTP port 0 as "no HTTP API".
-func serverConfig(sqlConfig *config.SQL, frontend, frontendHTTP listenAddr, ports map[primitives.ServiceName]int) *config.Config {
+func serverConfig(st stores, frontend, frontendHTTP listenAddr, ports map[primitives.ServiceName]int) *config.Config {
 	httpAddress := "" // what the cluster metadata advertises: nothing when off
 	if frontendHTTP.host != "" {
 		httpAddress = frontendHTTP.dialAddr()
 	}
-	const store = "sqlite"
+	const store, visibilityStore = "default", "visibility"
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = loopback
 	conf.Persistence.DefaultStore = store
-	conf.Persistence.VisibilityStore = store
+	conf.Persistence.VisibilityStore = visibilityStore
 	conf.Persistence.NumHistoryShards = historyShardCount
-	conf.Persistence.DataStores = map[string]config.DataStore{store: {SQL: sqlConfig}}
+	conf.Persistence.DataStores = map[string]config.DataStore{store: {SQL: st.main}}
+	if st.visibility == st.main {
+		// SQLite: one file, one store, one connection.
+		conf.Persistence.VisibilityStore = store
+	} else {
+		conf.Persistence.DataStores[visibilityStore] = config.DataStore{SQL: st.visibility}
+	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,

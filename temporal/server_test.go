@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -31,6 +32,7 @@ import (
 // guarantees that what the parent sees was read back from disk.
 const (
 	firstRunDirEnv = "TEMPORAL_TEST_FIRST_RUN_DIR"
+	firstRunPGEnv  = "TEMPORAL_TEST_FIRST_RUN_POSTGRES" // Options.PostgresURL of both runs
 	testNamespace  = "restart-test"
 	taskQueue      = "greetings"
 	firstWorkflow  = "greeting-before-restart"
@@ -80,7 +82,8 @@ func firstRun(dir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	started := time.Now()
-	srv, err := temporal.Start(ctx, temporal.Options{DataDir: dir, Namespace: testNamespace, FrontendAddr: "127.0.0.1:0"})
+	srv, err := temporal.Start(ctx, temporal.Options{DataDir: dir, Namespace: testNamespace, FrontendAddr: "127.0.0.1:0",
+		PostgresURL: os.Getenv(firstRunPGEnv)})
 	if err != nil {
 		return err
 	}
@@ -98,13 +101,14 @@ func firstRun(dir string) error {
 	return srv.Stop()
 }
 
-func TestWorkflowSurvivesRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-
+// startInChildThenRestart runs the first start in a child process (see
+// firstRun) on dir and, when pgURL is set, on its Postgres databases; then
+// it starts a server on the same persistence here, with the UI on, and
+// returns it and a client of it.
+func startInChildThenRestart(t *testing.T, ctx context.Context, dir, pgURL string) (*temporal.Server, client.Client) {
+	t.Helper()
 	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), firstRunDirEnv+"="+dir)
+	child.Env = append(os.Environ(), firstRunDirEnv+"="+dir, firstRunPGEnv+"="+pgURL)
 	out, err := child.CombinedOutput()
 	t.Logf("first run output:\n%s", out)
 	if err != nil {
@@ -120,6 +124,7 @@ func TestWorkflowSurvivesRestart(t *testing.T) {
 		Namespace:    testNamespace,
 		FrontendAddr: "127.0.0.1:0",
 		UIAddr:       "127.0.0.1:0",
+		PostgresURL:  pgURL,
 	})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
@@ -134,8 +139,13 @@ func TestWorkflowSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
+	return srv, c
+}
 
+// checkFirstRunKept checks what the first run left (its namespace, its
+// workflow's result) and that new workflows run.
+func checkFirstRunKept(t *testing.T, ctx context.Context, c client.Client) {
 	t.Run("namespace from first start exists", func(t *testing.T) {
 		resp, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: testNamespace})
 		if err != nil {
@@ -173,6 +183,17 @@ func TestWorkflowSurvivesRestart(t *testing.T) {
 			t.Errorf("result = %q", greeting)
 		}
 	})
+}
+
+func TestWorkflowSurvivesRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	srv, c := startInChildThenRestart(t, ctx, dir, "")
+	checkFirstRunKept(t, ctx, c)
+	if _, err := os.Stat(filepath.Join(dir, "temporal.db")); err != nil {
+		t.Errorf("no SQLite file in the data dir: %v", err)
+	}
 
 	t.Run("UI serves the web app", func(t *testing.T) {
 		body := httpGet(t, srv.UIURL()+"/")
@@ -251,6 +272,8 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		{"frontend host not an IP", temporal.Options{FrontendAddr: "example.com:7233"}, "host must be"},
 		{"UI address without port", temporal.Options{UIAddr: "nonsense"}, "UI address"},
 		{"negative retention", temporal.Options{Retention: -time.Hour}, "negative retention"},
+		{"Postgres URL of another scheme", temporal.Options{PostgresURL: "mysql://u@127.0.0.1/temporal"}, "must be a postgres:// URL"},
+		{"Postgres URL without database", temporal.Options{PostgresURL: "postgres://u@127.0.0.1:5432/"}, "names no database"},
 		{"frontend port in use", temporal.Options{FrontendAddr: busy.Addr().String()}, "cannot listen"},
 		{"HTTP address without port", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1"}, "HTTP API address"},
 		{"HTTP host other than the frontend's", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: "0.0.0.0:0"}, "host must be the frontend's"},
