@@ -68,7 +68,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Username: name, Error: "Wrong user name or password."}))
 		return
 	}
-	s.raisePriority(u.name)
+	s.raisePriority(r, u.name)
 	s.startSession(w, r, u.name)
 }
 
@@ -82,13 +82,15 @@ type prioritizer interface {
 // opened (bulk priority) gets its commands ahead of the bulk backlog from
 // then on. In the background: signing in does not wait for Temporal, and a
 // failure only costs speed.
-func (s *Server) raisePriority(user string) {
+func (s *Server) raisePriority(r *http.Request, user string) {
 	p, ok := s.cfg.Accounts.(prioritizer)
 	if !ok {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Not cancelled with the request, but its values (the request ID of
+		// the log line) go along.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 		defer cancel()
 		if err := p.MakeInteractive(ctx, user); err != nil {
 			s.log.WarnContext(ctx, "giving the account the interactive priority", "user", user, "err", err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // lockedBuffer collects log output written from several goroutines.
@@ -97,5 +99,59 @@ func TestRequestIDOnEveryLogLine(t *testing.T) {
 	id2, _ := serve("")
 	if id1 == id2 {
 		t.Errorf("two requests got the same ID %q", id1)
+	}
+}
+
+// refusingPrioritizer is the fake accounts with a MakeInteractive that
+// fails, so signing in logs a warning from its background goroutine.
+type refusingPrioritizer struct{ *fakeAccounts }
+
+func (refusingPrioritizer) MakeInteractive(context.Context, string) error {
+	return errors.New("temporal is away")
+}
+
+// recordsTo is a slog handler that hands every record to a channel: the
+// test waits for a line logged by a goroutine without sleeping.
+type recordsTo chan slog.Record
+
+func (h recordsTo) Enabled(context.Context, slog.Level) bool      { return true }
+func (h recordsTo) Handle(_ context.Context, r slog.Record) error { h <- r.Clone(); return nil }
+func (h recordsTo) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h recordsTo) WithGroup(string) slog.Handler                 { return h }
+
+// TestRequestIDReachesTheSignInsBackgroundWork: the warning of the
+// sign-in's background priority raise carries the sign-in's request ID.
+func TestRequestIDReachesTheSignInsBackgroundWork(t *testing.T) {
+	records := make(recordsTo, 1000)
+	ts := newTestServer(t, func(c *Config) {
+		c.Accounts = refusingPrioritizer{c.Accounts.(*fakeAccounts)}
+		c.Logger = slog.New(records)
+	})
+	user := uniqueUser("bg")
+	ts.registered(t, user)
+	r := ts.newBrowser(t).login(user, "correct horse")
+	wantStatus(t, r, http.StatusSeeOther)
+	id := r.Header.Get("X-Request-ID")
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case rec := <-records:
+			if rec.Message != "giving the account the interactive priority" {
+				continue
+			}
+			var got string
+			rec.Attrs(func(a slog.Attr) bool {
+				if a.Key == "request_id" {
+					got = a.Value.String()
+				}
+				return true
+			})
+			if id == "" || got != id {
+				t.Errorf("the background warning has request_id %q, the sign-in answered X-Request-ID %q", got, id)
+			}
+			return
+		case <-timeout:
+			t.Fatal("no warning from the sign-in's background work")
+		}
 	}
 }
