@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -19,6 +21,7 @@ import (
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/pgdb"
 	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/daytradinginc/daytrader/workloads"
 	"golang.org/x/term"
@@ -28,7 +31,7 @@ import (
 // worker settings apply with --embedded, which starts those in-process.
 func workloadRunSettings() []string {
 	return slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "QUOTE_LATENCY", "QUOTE_SEED",
-		"QUOTE_PRICES", "DUMP_DIR", "SERVER_NAME", "LOG_LEVEL", "LOG_FORMAT", "WORKER_WORKFLOW_TASK_POLLERS",
+		"QUOTE_PRICES", "DUMP_DIR", "SERVER_NAME", "LOG_LEVEL", "LOG_FORMAT", "TEMPORAL_PERSISTENCE", "WORKER_WORKFLOW_TASK_POLLERS",
 		"WORKER_MAX_CONCURRENT_WORKFLOWS", "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", "WORKER_MAX_CACHED_WORKFLOWS"})
 }
 
@@ -231,6 +234,13 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 		return nil, err
 	}
 	env.dropDB = dropDB
+	if cfg.TemporalPersistence == stack.PersistencePostgres {
+		dropTemporal, err := createTemporalDatabases(ctx, cfg.DatabaseURL, dbURL)
+		if err != nil {
+			return nil, err
+		}
+		env.dropDB = func(ctx context.Context) error { return errors.Join(dropTemporal(ctx), dropDB(ctx)) }
+	}
 	cfg = embeddedConfig(cfg, dbURL, env.dataDir)
 	if env.dumps, err = filepath.Abs(cfg.Dumps()); err != nil {
 		return nil, err
@@ -310,6 +320,38 @@ func (e *embeddedEnv) removeDataDir() {
 func createDatabase(ctx context.Context, serverURL string) (string, func(context.Context) error, error) {
 	// rand.Text is base32: lower-cased it is a valid unquoted identifier part.
 	return pgdb.Create(ctx, serverURL, "daytrader_run_"+strings.ToLower(rand.Text()[:16]))
+}
+
+// createTemporalDatabases creates the empty databases embedded Temporal
+// will use with TEMPORAL_PERSISTENCE=postgres next to the run's audit
+// database (runURL), so that they are the run's own and dropped with it;
+// the server sets up their schemas.
+func createTemporalDatabases(ctx context.Context, serverURL, runURL string) (func(context.Context) error, error) {
+	temporalURL, err := stack.TemporalDatabaseURL(runURL)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(temporalURL)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	var drops []func(context.Context) error
+	dropAll := func(ctx context.Context) error {
+		var errs []error
+		for _, drop := range drops {
+			errs = append(errs, drop(ctx))
+		}
+		return errors.Join(errs...)
+	}
+	for _, db := range []string{name, name + temporal.VisibilitySuffix} {
+		_, drop, err := pgdb.Create(ctx, serverURL, db)
+		if err != nil {
+			return nil, errors.Join(err, dropAll(ctx))
+		}
+		drops = append(drops, drop)
+	}
+	return dropAll, nil
 }
 
 func workloadGenFlags(fs *flag.FlagSet) runFunc {

@@ -89,6 +89,12 @@ func temporalSettings() []Setting {
 		{Env: "TEMPORAL_UI_URL", Flag: "temporal-ui-url", Default: "",
 			Help: "link target of the admin pages; empty: from TEMPORAL_UI_ADDR",
 			bind: func(c *Config) value { return httpURLValue{&c.TemporalUIURL} }},
+		{Env: "TEMPORAL_PERSISTENCE", Flag: "temporal-persistence", Default: PersistenceSQLite,
+			Help: "where the embedded Temporal keeps its state: sqlite (a file in DATA_DIR/temporal) or postgres " +
+				"(databases NAME_temporal and NAME_temporal_visibility beside DATABASE_URL's NAME, created and set up at start)",
+			bind: func(c *Config) value {
+				return enumValue{&c.TemporalPersistence, []string{PersistenceSQLite, PersistencePostgres}}
+			}},
 		{Env: "TASK_QUEUE", Flag: "task-queue", Default: workflows.TaskQueue,
 			Help: "task queue of workers and clients",
 			bind: func(c *Config) value { return textValue{&c.TaskQueue, true, "name"} }},

@@ -30,7 +30,7 @@ func TestDefaults(t *testing.T) {
 		TemporalNamespace: "default", EmbeddedFrontend: "127.0.0.1:7233", TemporalHTTPAddr: "127.0.0.1:7243",
 		TemporalUIAddr: "127.0.0.1:8233", DatabaseURL: DefaultDatabaseURL, QuoteServerAddr: "127.0.0.1:4444",
 		QuoteLatency: "legacy", QuoteSeed: 468, WebAddr: "127.0.0.1:8080", DataDir: ".data", TaskQueue: "daytrader",
-		LogLevel: "info", LogFormat: "text", Registration: "open", SessionTTL: 12 * time.Hour,
+		LogLevel: "info", LogFormat: "text", TemporalPersistence: "sqlite", Registration: "open", SessionTTL: 12 * time.Hour,
 		LoginUserEvery: 12 * time.Second, LoginUserBurst: 5, LoginIPEvery: 3 * time.Second, LoginIPBurst: 20,
 		WorkerWorkflowTaskPollers: 8, WorkerMaxConcurrentWorkflows: 256, WorkerMaxConcurrentLocalActs: 1000,
 		WorkerMaxCachedWorkflows: 10000,
@@ -62,6 +62,9 @@ func TestLoadEnvRefusesBadValues(t *testing.T) {
 		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": want text or json`},
 		{"LOG_FORMAT", "JSON", `LOG_FORMAT="JSON": want text or json`},
 		{"LOG_FORMAT", "", `LOG_FORMAT="": want text or json`},
+		{"TEMPORAL_PERSISTENCE", "postgresql", `TEMPORAL_PERSISTENCE="postgresql": want sqlite or postgres`},
+		{"TEMPORAL_PERSISTENCE", "SQLite", `TEMPORAL_PERSISTENCE="SQLite": want sqlite or postgres`},
+		{"TEMPORAL_PERSISTENCE", "", `TEMPORAL_PERSISTENCE="": want sqlite or postgres`},
 		{"QUOTE_LATENCY", "fast", `QUOTE_LATENCY="fast": want legacy or none`},
 		{"REGISTRATION", "maybe", `REGISTRATION="maybe": want open or closed`},
 		{"QUOTE_SEED", "abc", `QUOTE_SEED="abc": want an integer`},
@@ -140,6 +143,7 @@ func TestLoadEnvAcceptsGoodValues(t *testing.T) {
 		{"QUOTE_LATENCY", "none", func(c *Config) { c.QuoteLatency = "none" }},
 		{"LOG_LEVEL", "debug", func(c *Config) { c.LogLevel = "debug" }},
 		{"LOG_FORMAT", "json", func(c *Config) { c.LogFormat = "json" }},
+		{"TEMPORAL_PERSISTENCE", "postgres", func(c *Config) { c.TemporalPersistence = "postgres" }},
 		{"REGISTRATION", "closed", func(c *Config) { c.Registration = "closed" }},
 		{"SESSION_TTL", "30m", func(c *Config) { c.SessionTTL = 30 * time.Minute }},
 		{"LOGIN_USER_EVERY", "1m", func(c *Config) { c.LoginUserEvery = time.Minute }},
@@ -402,6 +406,21 @@ func TestLoggerFormats(t *testing.T) {
 		}
 		if err := tc.check(lines[0]); err != nil {
 			t.Errorf("%s: %q: %v", tc.format, lines[0], err)
+		}
+	}
+}
+
+// TestTemporalDatabaseURL: Temporal's databases sit next to DATABASE_URL's,
+// on the same server with the same credentials and parameters, and a name
+// PostgreSQL would cut is refused rather than shortened into another.
+func TestTemporalDatabaseURL(t *testing.T) {
+	got, err := TemporalDatabaseURL("postgres://u:p@db:5432/daytrader?sslmode=disable")
+	if want := "postgres://u:p@db:5432/daytrader_temporal?sslmode=disable"; err != nil || got != want {
+		t.Errorf("TemporalDatabaseURL = %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range []string{"postgres://db:5432/", "postgres://db/" + strings.Repeat("x", 45)} {
+		if got, err := TemporalDatabaseURL(bad); err == nil {
+			t.Errorf("TemporalDatabaseURL(%q) = %q, want an error", bad, got)
 		}
 	}
 }

@@ -62,6 +62,8 @@ type Config struct {
 	LogLevel          string // LOG_LEVEL: debug, info, warn, error
 	LogFormat         string // LOG_FORMAT: text or json ("" = text)
 
+	TemporalPersistence string // TEMPORAL_PERSISTENCE: PersistenceSQLite or PersistencePostgres (embedded Temporal)
+
 	Registration   string         // REGISTRATION: open or closed (self-service sign-up)
 	SessionTTL     time.Duration  // SESSION_TTL: how long a web login lasts
 	LoginUserEvery time.Duration  // LOGIN_USER_EVERY: web.LoginLimit.PerUser as an interval
@@ -278,8 +280,15 @@ func StartQuoteServer(c Config, logger *slog.Logger) (*quotes.Server, error) {
 // StartTemporal starts the embedded Temporal dev server with its web UI
 // and HTTP API (each off when its address is empty).
 func StartTemporal(ctx context.Context, c Config, logger *slog.Logger) (*temporal.Server, error) {
-	return temporal.Start(ctx, temporal.Options{
+	opts := temporal.Options{
 		DataDir: filepath.Join(c.DataDir, "temporal"), Namespace: c.TemporalNamespace,
 		FrontendAddr: c.EmbeddedFrontend, UIAddr: c.TemporalUIAddr, HTTPAddr: c.TemporalHTTPAddr, Logger: logger,
-	})
+	}
+	if c.TemporalPersistence == PersistencePostgres {
+		var err error
+		if opts.PostgresURL, err = TemporalDatabaseURL(c.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	return temporal.Start(ctx, opts)
 }
