@@ -28,16 +28,25 @@ const (
 // reconnect it calls fn("") once, which means "anything may have changed":
 // views should reload.
 func (s *Store) Listen(ctx context.Context, fn func(user string)) error {
+	return s.ListenReady(ctx, nil, fn)
+}
+
+// ListenReady is Listen that also calls ready (when not nil) once, as soon
+// as its first LISTEN is in effect: every audit write committed after that
+// is notified. A caller that times writes by their notifications (the
+// workload runner) waits for it before it starts writing.
+func (s *Store) ListenReady(ctx context.Context, ready func(), fn func(user string)) error {
 	if fn == nil {
 		return errors.New("audit: Listen needs a callback")
 	}
 	backoff := listenMinBackoff
 	for attempt := 0; ; attempt++ {
-		listening, err := s.listenOnce(ctx, fn, attempt > 0)
+		listening, err := s.listenOnce(ctx, fn, attempt > 0, ready)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if listening {
+			ready = nil // once: later connections are reconnects
 			backoff = listenMinBackoff
 		}
 		slog.Warn("audit: lost the notification connection, reconnecting", "err", err, "in", backoff)
@@ -52,7 +61,7 @@ func (s *Store) Listen(ctx context.Context, fn func(user string)) error {
 
 // listenOnce connects, listens and delivers notifications until the
 // connection fails or ctx ends. listening reports whether LISTEN succeeded.
-func (s *Store) listenOnce(ctx context.Context, fn func(user string), reconnect bool) (listening bool, err error) {
+func (s *Store) listenOnce(ctx context.Context, fn func(user string), reconnect bool, ready func()) (listening bool, err error) {
 	cfg := s.pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = ListenerApplicationName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -66,6 +75,9 @@ func (s *Store) listenOnce(ctx context.Context, fn func(user string), reconnect 
 	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
 		return false, fmt.Errorf("LISTEN: %w", err)
+	}
+	if ready != nil {
+		ready()
 	}
 	if reconnect {
 		slog.Info("audit: listening for notifications again")

@@ -624,3 +624,56 @@ func TestEachHistoryStreamsEveryMatch(t *testing.T) {
 		t.Errorf("a malformed query: %v after %d more events, want an error and none", err, n-1)
 	}
 }
+
+// TestListenReady: once ready is called, LISTEN is in effect, so a write
+// made at that very moment is notified (the workload runner times a run's
+// end by these notifications); ready is not called again on a reconnect.
+func TestListenReady(t *testing.T) {
+	s, pool := newTestStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	notified := make(chan string, 100)
+	ready := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.ListenReady(ctx, func() { ready <- struct{}{} }, func(user string) { notified <- user })
+	}()
+	receive := func() string {
+		t.Helper()
+		select {
+		case u := <-notified:
+			return u
+		case <-time.After(10 * time.Second):
+			t.Fatal("no notification")
+			return ""
+		}
+	}
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ready was never called")
+	}
+	dave := validEvent()
+	dave.Key, dave.User = "dave-1", "dave"
+	if err := s.Write(ctx, "w", []trading.Event{dave}); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(); got != "dave" {
+		t.Fatalf("notified %q, want dave", got)
+	}
+	// A reconnect says "reload" with "", and is not a second ready.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, ListenerApplicationName); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(); got != "" {
+		t.Fatalf("after reconnecting notified %q, want \"\"", got)
+	}
+	if n := len(ready); n != 0 {
+		t.Errorf("ready called %d more times after a reconnect, want once in all", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ListenReady returned %v after its context ended", err)
+	}
+}

@@ -57,8 +57,9 @@ type RunOptions struct {
 	// long (default 2 minutes).
 	StallTimeout time.Duration
 	// PollInterval is how often the audit history is counted (default
-	// 500 ms). The end is known within one interval; a poll reads the
-	// records stored since the previous one.
+	// 500 ms). The end is noticed within one interval; a poll reads the
+	// records stored since the previous one. The end reported is exact
+	// when the AuditReader notifies commits (audit.Store does).
 	PollInterval time.Duration
 
 	// Progress receives progress output; nil means none.
@@ -129,6 +130,8 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	if err := auditRejected(ctx, a, opts); err != nil {
 		return nil, err
 	}
+	clock := listenCommits(ctx, a)
+	defer clock.stop()
 	mark, err := a.LastEventID(ctx)
 	if err != nil {
 		return nil, err
@@ -146,6 +149,8 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	doneAt = clock.end(start, sender.lastSent(), doneAt)
+	clock.stop()
 
 	rep := &Report{
 		File: opts.File, Users: len(wl.Users), Commands: total, Sent: sender.sent.Load(),
