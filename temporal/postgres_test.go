@@ -2,6 +2,7 @@ package temporal_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,15 +16,16 @@ import (
 )
 
 // TestWorkflowSurvivesRestartOnPostgres is TestWorkflowSurvivesRestart on
-// PostgreSQL persistence: the first start (in a child process) sets up the
-// schemas in two fresh databases and runs a workflow; the second start, on
-// the same databases, must reuse the schemas and find the workflow.
+// PostgreSQL persistence: the first start (in a child process) creates the
+// visibility database, which is missing, sets up the schemas in it and in
+// a fresh empty database and runs a workflow; the second start, on the
+// same databases, must reuse the schemas and find the workflow.
 func TestWorkflowSurvivesRestartOnPostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	name := testdb.Name("temporal_pg")
 	mainURL := freshDatabase(t, ctx, name)
-	visibilityURL := freshDatabase(t, ctx, name+temporal.VisibilitySuffix)
+	visibilityURL := dropAtEnd(t, mainURL, name+temporal.VisibilitySuffix)
 	dir := t.TempDir()
 
 	_, c := startInChildThenRestart(t, ctx, dir, mainURL)
@@ -68,6 +70,32 @@ func freshDatabase(t *testing.T, ctx context.Context, name string) string {
 		}
 	})
 	return url
+}
+
+// dropAtEnd is the URL of database name beside serverURL's, which the
+// server is to create; it is dropped when t ends.
+func dropAtEnd(t *testing.T, serverURL, name string) string {
+	t.Helper()
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, serverURL)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		// name is testdb.Name's plus a suffix: a plain identifier.
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
 }
 
 // checkSchemaVersion: the database is at want, and reached it once (a
