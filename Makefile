@@ -68,8 +68,8 @@ stop:
 clean:
 	rm -rf bin
 
-## bench-mixed: web traders' QUOTE latency (POST /commands over HTTP) idle, under the 100-user workload
-## (1 and 20 traders), and the workload's rate without them; each scenario on a fresh embedded stack.
+## bench-mixed: web traders' QUOTE latency over HTTP idle and under the 100-user workload (1 and 20 traders), and the workload's rate without them
+# Each scenario runs on a fresh embedded stack in a process of its own.
 .PHONY: bench-mixed
 bench-mixed: postgres build
 	$(BIN) workload mixed --quote-latency legacy $(SHARED)/workloads/100User_testWorkLoad
