@@ -4,13 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/daytradinginc/daytrader/internal/probe"
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/internal/stacktest"
 	"github.com/daytradinginc/daytrader/trading"
@@ -149,15 +148,13 @@ func webLogins(ctx context.Context, t *testing.T, dev *stack.Dev, user string) i
 	return n
 }
 
-var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 func csrfToken(t *testing.T, page string) string {
 	t.Helper()
-	m := csrfField.FindStringSubmatch(page)
-	if m == nil {
+	token, ok := probe.CSRFToken(page)
+	if !ok {
 		t.Fatal("no CSRF token on the page")
 	}
-	return m[1]
+	return token
 }
 
 // webClient is a browser without JavaScript: cookies, no redirects followed.
@@ -173,12 +170,9 @@ type webReply struct {
 }
 
 func newWebClient(t *testing.T, base string) *webClient {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &webClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	c := probe.NewClient()
+	c.Timeout = 30 * time.Second
+	return &webClient{t: t, base: base, c: c}
 }
 
 func (w *webClient) get(path string) webReply {

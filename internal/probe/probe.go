@@ -41,19 +41,31 @@ func pageError(body string) string {
 
 var csrfPattern = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
+// CSRFToken is the session's CSRF token as a page's forms carry it.
+func CSRFToken(page string) (string, bool) {
+	m := csrfPattern.FindStringSubmatch(page)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// NewClient is an HTTP client as a browser without JavaScript is to the
+// web UI: it keeps cookies (the session) and follows no redirect, so a 303
+// (the sign of a form's success) is seen as such.
+func NewClient() *http.Client {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       time.Minute,
+	}
+}
+
 // Register creates the web user user at baseURL (the web UI's root), which
 // signs it in, and reads the session's CSRF token from the dashboard.
 func Register(ctx context.Context, baseURL, user, password string) (*Trader, error) {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		return nil, err
-	}
-	t := &Trader{User: user, base: strings.TrimSuffix(baseURL, "/"), client: &http.Client{
-		Jar: jar,
-		// A 303 after registering is the sign of success; follow nothing.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       time.Minute,
-	}}
+	t := &Trader{User: user, base: strings.TrimSuffix(baseURL, "/"), client: NewClient()}
 	form := url.Values{"username": {user}, "password": {password}, "confirm": {password}}
 	status, body, err := t.post(ctx, "/register", form, false)
 	if err != nil {
@@ -66,11 +78,11 @@ func Register(ctx context.Context, baseURL, user, password string) (*Trader, err
 	if err != nil {
 		return nil, err
 	}
-	m := csrfPattern.FindStringSubmatch(body)
-	if status != http.StatusOK || m == nil {
+	csrf, ok := CSRFToken(body)
+	if status != http.StatusOK || !ok {
 		return nil, fmt.Errorf("%s's dashboard: status %d, no CSRF token", user, status)
 	}
-	t.csrf = m[1]
+	t.csrf = csrf
 	return t, nil
 }
 
