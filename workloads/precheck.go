@@ -71,6 +71,9 @@ func auditRejected(ctx context.Context, a AuditReader, opts RunOptions) error {
 			Message: fmt.Sprintf("line %d refused: %v", pe.LineNo, pe.Err),
 		})
 	}
+	if len(events) == 0 {
+		return nil
+	}
 	host, _ := os.Hostname()
 	if err := a.Write(ctx, cmp.Or(opts.Server, host, "daytrader"), events); err != nil {
 		return fmt.Errorf("auditing the lines with a bad user id: %w", err)
