@@ -379,6 +379,12 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
+// datetimeAttr is t as a <time> element's datetime: UTC, to the millisecond
+// (HTML allows at most three fraction digits).
+func datetimeAttr(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
 func inputID(cmd trading.CommandName, input string) string {
 	return strings.ToLower(strings.ReplaceAll(string(cmd), "_", "-")) + "-" + input
 }

@@ -244,7 +244,7 @@ func pageBody(p pageInfo) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</main><footer class=\"footer container\"><p>DayTrader · prices from the quote server are valid for 60 seconds · times in UTC</p></footer>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</main><footer class=\"footer container\"><p>DayTrader · prices from the quote server are valid for 60 seconds · <span id=\"tz-note\">times in UTC</span></p></footer>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -201,14 +202,14 @@ func (s *userStore) authenticate(ctx context.Context, name, password string) (us
 type userListing struct {
 	Name      string
 	Role      string
-	CreatedAt string
+	CreatedAt time.Time
 }
 
 // find is name's web login as the admin pages show it; found=false if it
 // has none.
 func (s *userStore) find(ctx context.Context, name string) (userListing, bool, error) {
 	u := userListing{Name: name}
-	err := s.db.QueryRow(ctx, `SELECT role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM web_users WHERE username = $1`, name).
+	err := s.db.QueryRow(ctx, `SELECT role, created_at FROM web_users WHERE username = $1`, name).
 		Scan(&u.Role, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return userListing{}, false, nil
@@ -217,7 +218,7 @@ func (s *userStore) find(ctx context.Context, name string) (userListing, bool, e
 }
 
 func (s *userStore) list(ctx context.Context) ([]userListing, error) {
-	rows, err := s.db.Query(ctx, `SELECT username, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM web_users ORDER BY username`)
+	rows, err := s.db.Query(ctx, `SELECT username, role, created_at FROM web_users ORDER BY username`)
 	if err != nil {
 		return nil, err
 	}

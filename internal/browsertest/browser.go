@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -90,6 +92,43 @@ func (b *Browser) Do(step string, actions ...chromedp.Action[chromedp.Void]) {
 func (b *Browser) Open(path string) {
 	b.t.Helper()
 	b.Do("open "+path, chromedp.Navigate(b.Base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// EmulateZone makes the page run in time zone zone (an IANA name such as
+// "Asia/Kolkata") with locale (ICU style, e.g. "en_US"), whatever the
+// machine's own; it holds for the pages opened after it.
+func (b *Browser) EmulateZone(zone, locale string) {
+	b.t.Helper()
+	b.Do("emulate time zone "+zone+" and locale "+locale, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: locale})
+		return err
+	}))
+}
+
+// SignUp registers user on the web UI's registration page and waits for
+// the new trader's empty dashboard.
+func (b *Browser) SignUp(user, password string) {
+	b.t.Helper()
+	b.Open("/register")
+	b.Fill("#username", user)
+	b.Fill("#password", password)
+	b.Fill("#confirm", password)
+	b.ClickNav("form[action='/register'] button[type=submit]")
+	b.WaitText("#summary", "no trading account yet")
+}
+
+// SignIn signs user in on the web UI's sign-in page and waits for the
+// dashboard that names them.
+func (b *Browser) SignIn(user, password string) {
+	b.t.Helper()
+	b.Open("/login")
+	b.Fill("#username", user)
+	b.Fill("#password", password)
+	b.ClickNav("form[action='/login'] button[type=submit]")
+	b.WaitText(".user-badge", user)
 }
 
 // Fill replaces the value of the input sel.

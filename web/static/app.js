@@ -41,3 +41,54 @@
     setInterval(tick, 250);
   });
 })();
+
+// Times in the browser's time zone. The server writes every time in UTC
+// (<time datetime="...Z" title="... UTC" data-local="clock|stamp">), which
+// is what a page shows without JavaScript; here the text becomes the same
+// time in the browser's zone, in the same YYYY-MM-DD HH:MM:SS shape with the
+// zone's short name. The title keeps UTC for hover. It runs on load and again
+// whenever HTMX puts new content in the page (a command's reply, a summary
+// refreshed by a server-sent event).
+(function () {
+  "use strict";
+
+  var formats = {};
+
+  function formatter(withDate) {
+    var key = withDate ? "stamp" : "clock";
+    if (!formats[key]) {
+      var opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short" };
+      if (withDate) {
+        opts.year = "numeric";
+        opts.month = "2-digit";
+        opts.day = "2-digit";
+      }
+      formats[key] = new Intl.DateTimeFormat(undefined, opts);
+    }
+    return formats[key];
+  }
+
+  function local(date, withDate) {
+    var p = {};
+    formatter(withDate).formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
+    var clock = p.hour + ":" + p.minute + ":" + p.second + " " + p.timeZoneName;
+    return withDate ? p.year + "-" + p.month + "-" + p.day + " " + clock : clock;
+  }
+
+  function localizeTimes() {
+    document.querySelectorAll("time[data-local][datetime]").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date.getTime())) return;
+      var text = local(date, el.dataset.local === "stamp");
+      if (el.textContent !== text) el.textContent = text;
+    });
+    var note = document.getElementById("tz-note");
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (note && zone) note.textContent = "times in " + zone + " (UTC on hover)";
+  }
+
+  document.addEventListener("DOMContentLoaded", localizeTimes);
+  ["htmx:load", "htmx:afterSwap", "htmx:oobAfterSwap"].forEach(function (name) {
+    document.addEventListener(name, localizeTimes);
+  });
+})();
