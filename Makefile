@@ -8,8 +8,9 @@ export DATABASE_URL ?= $(shell scripts/postgres.sh url)
 
 # Packages whose tests need neither Postgres nor a Temporal server: the rules,
 # the quote protocol and cache, the workflows (Temporal's test suite with time
-# skipping, and replay of recorded histories), activities and the worker.
-UNIT := ./trading ./quotes ./workflows ./activities ./worker
+# skipping, and replay of recorded histories), activities, the worker, and the
+# charts (svgchart) with the account replay behind them (portfolio).
+UNIT := ./trading ./quotes ./workflows ./activities ./worker ./internal/svgchart ./internal/portfolio
 
 .PHONY: help run test unit lint bench chaos build deps postgres generate clean stop
 
