@@ -50,6 +50,17 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
+// queryValue is the one value the one row of sql holds in the test
+// database, for tests that look at the tables behind the pages.
+func queryValue[T any](t *testing.T, sql string, args ...any) T {
+	t.Helper()
+	var v T
+	if err := testPool.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return v
+}
+
 // fakeAccounts is a tiny in-memory account model: enough DayTrading for
 // the web layer's tests (ADD, QUOTE, BUY, COMMIT_BUY, CANCEL_BUY) and a
 // record of every call, so tests can assert who asked for what.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -19,11 +18,7 @@ import (
 // webUsers is how many web logins name has (0 or 1).
 func webUsers(t *testing.T, name string) int {
 	t.Helper()
-	var n int
-	if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM web_users WHERE username = $1`, name).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return queryValue[int](t, `SELECT count(*) FROM web_users WHERE username = $1`, name)
 }
 
 // Registering the name of an existing trading account used to create the

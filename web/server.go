@@ -224,6 +224,9 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser, s.checkCSRF)
 		r.Post("/logout", s.logout)
+		r.Get("/account", s.accountPage)
+		r.Post("/account/password", s.changePassword)
+		r.Post("/account/sign-out-everywhere", s.signOutEverywhere)
 		r.Get("/", s.dashboard)
 		r.Get("/fragments/summary", s.summaryFragment)
 		r.Post("/commands", s.command)

@@ -101,6 +101,20 @@ func (st *sessionStore) delete(ctx context.Context, tokenHash []byte) error {
 	return err
 }
 
+// deleteAll ends every session of user (sign out everywhere) and says how
+// many there were.
+func (st *sessionStore) deleteAll(ctx context.Context, user string) (int64, error) {
+	tag, err := st.db.Exec(ctx, `DELETE FROM web_sessions WHERE username = $1`, user)
+	return tag.RowsAffected(), err
+}
+
+// count is how many unexpired sessions user has.
+func (st *sessionStore) count(ctx context.Context, user string) (int64, error) {
+	var n int64
+	err := st.db.QueryRow(ctx, `SELECT count(*) FROM web_sessions WHERE username = $1 AND expires_at > now()`, user).Scan(&n)
+	return n, err
+}
+
 func (st *sessionStore) setCookie(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     st.cookieName(),

@@ -199,6 +199,41 @@ func (s *userStore) authenticate(ctx context.Context, name, password string) (us
 	return user{}, false, nil
 }
 
+// ErrWrongPassword is returned by a password change whose current password
+// is not the user's.
+var ErrWrongPassword = errors.New("the current password is wrong")
+
+// changePassword gives name the password next if current is its password
+// now, and ends the user's other sessions: every one but keep (the token
+// hash of the session that asked), so whoever else knew the old password
+// and signed in with it is out. It returns how many sessions it ended; on
+// ErrWrongPassword (or any error) nothing changed. The row stays locked
+// from the check to the commit, so two changes at once cannot both pass
+// the check with the same old password.
+func (s *userStore) changePassword(ctx context.Context, name, current, next string, keep []byte) (int64, error) {
+	var ended int64
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var hash string
+		if err := tx.QueryRow(ctx, `SELECT password_hash FROM web_users WHERE username = $1 FOR UPDATE`, name).Scan(&hash); err != nil {
+			return err
+		}
+		if !verifyPassword(hash, current) {
+			return ErrWrongPassword
+		}
+		newHash, err := hashPassword(next)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE web_users SET password_hash = $2 WHERE username = $1`, name, newHash); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE username = $1 AND token_hash <> $2`, name, keep)
+		ended = tag.RowsAffected()
+		return err
+	})
+	return ended, err
+}
+
 type userListing struct {
 	Name      string
 	Role      string

@@ -84,7 +84,7 @@
     });
     var note = document.getElementById("tz-note");
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (note && zone) note.textContent = "times in " + zone + " (UTC on hover)";
+    if (note && zone && !/^(Etc\/)?UTC$/.test(zone)) note.textContent = "times in " + zone + " (UTC on hover)";
   }
 
   document.addEventListener("DOMContentLoaded", localizeTimes);
