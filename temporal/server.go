@@ -12,6 +12,7 @@ package temporal
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -135,6 +136,9 @@ type Options struct {
 	// missing and brings their schemas up to date; DataDir then holds only
 	// the lock file.
 	PostgresURL string
+	// TLS, when set, serves the frontend's gRPC over TLS (or mutual TLS).
+	// The web UI and the HTTP API must then be off.
+	TLS *TLSOptions
 }
 
 // Server is a running embedded Temporal server.
@@ -143,6 +147,8 @@ type Server struct {
 	frontendAddr string // dialable host:port
 	uiURL        string // "" without UI
 	httpURL      string // "" without HTTP API
+
+	clientTLS *tls.Config // how Start's readiness check dials a TLS frontend; nil: plaintext
 
 	temporal temporalserver.Server
 	ui       *uiserver.Server
@@ -213,6 +219,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.LogLevel == nil {
 		o.LogLevel = slog.LevelWarn
 	}
+	if o.TLS != nil {
+		if o.UIAddr != "" || o.HTTPAddr != "" {
+			return o, errors.New("temporal: Options.TLS serves only the gRPC frontend: UIAddr and HTTPAddr must be empty")
+		}
+		if err := o.TLS.check(); err != nil {
+			return o, err
+		}
+	}
 	return o, nil
 }
 
@@ -280,8 +294,16 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 	if err != nil {
 		return err
 	}
+	conf := serverConfig(stores, addrs.frontend, addrs.http, internalPorts)
+	if opts.TLS != nil {
+		host, _, _ := net.SplitHostPort(s.frontendAddr)
+		conf.Global.TLS = opts.TLS.rootTLS(host)
+		if s.clientTLS, err = opts.TLS.clientConfig(host); err != nil {
+			return err
+		}
+	}
 	s.temporal, err = temporalserver.NewServer(
-		temporalserver.WithConfig(serverConfig(stores, addrs.frontend, addrs.http, internalPorts)),
+		temporalserver.WithConfig(conf),
 		temporalserver.ForServices(temporalserver.DefaultServices),
 		temporalserver.WithStaticHosts(staticHosts(addrs.frontend, internalPorts)),
 		temporalserver.WithLogger(slogAdapter{serverLogger}),
@@ -537,9 +559,10 @@ func (s *Server) startUI(addr listenAddr, logger *slog.Logger) {
 // needs the frontend, history and persistence to be up.
 func (s *Server) waitForFrontend(ctx context.Context, logger *slog.Logger) error {
 	client, err := sdkclient.NewLazyClient(sdkclient.Options{
-		HostPort:  s.frontendAddr,
-		Namespace: s.namespace,
-		Logger:    sdklog.NewStructuredLogger(logger),
+		HostPort:          s.frontendAddr,
+		Namespace:         s.namespace,
+		Logger:            sdklog.NewStructuredLogger(logger),
+		ConnectionOptions: sdkclient.ConnectionOptions{TLS: s.clientTLS},
 	})
 	if err != nil {
 		return fmt.Errorf("temporal: client: %w", err)

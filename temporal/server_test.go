@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/daytradinginc/daytrader/internal/testenv"
 	"github.com/daytradinginc/daytrader/temporal"
 )
 
@@ -260,6 +261,8 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
+	certs := testenv.NewTLSCerts(t)
+	serverTLS := &temporal.TLSOptions{CertPEM: certs.ServerCertPEM, KeyPEM: certs.ServerKeyPEM, CAPEM: certs.CAPEM}
 
 	for _, tc := range []struct {
 		name    string
@@ -278,6 +281,11 @@ func TestStartRejectsBadOptions(t *testing.T) {
 		{"HTTP address without port", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1"}, "HTTP API address"},
 		{"HTTP host other than the frontend's", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: "0.0.0.0:0"}, "host must be the frontend's"},
 		{"HTTP port in use", temporal.Options{FrontendAddr: "127.0.0.1:0", HTTPAddr: busy.Addr().String()}, "cannot listen"},
+		{"TLS with the web UI", temporal.Options{UIAddr: "127.0.0.1:0", TLS: serverTLS}, "UIAddr and HTTPAddr must be empty"},
+		{"TLS without a CA", temporal.Options{TLS: &temporal.TLSOptions{CertPEM: certs.ServerCertPEM, KeyPEM: certs.ServerKeyPEM}},
+			"needs CertPEM, KeyPEM and CAPEM"},
+		{"TLS with another certificate's key", temporal.Options{TLS: &temporal.TLSOptions{CertPEM: certs.ServerCertPEM,
+			KeyPEM: certs.ClientKeyPEM, CAPEM: certs.CAPEM}}, "Options.TLS certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name != "no data dir" {
