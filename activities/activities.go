@@ -38,6 +38,7 @@ type Activities struct {
 	Server  string // the name audit records carry in <server>
 	DumpDir string // DUMPLOG files are written inside this directory only
 	Logger  *slog.Logger
+	Metrics *Metrics // nil: nothing recorded
 }
 
 // QuotesRequest asks for the current price of several symbols on behalf of
@@ -65,11 +66,11 @@ func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[stri
 		switch {
 		case r.Err != nil:
 			res.Err = r.Err.Error()
-			quoteLookups.WithLabelValues("error").Inc()
+			a.Metrics.quoteLookup("error")
 		case r.LegacyHit:
-			quoteLookups.WithLabelValues("legacy_hit").Inc()
+			a.Metrics.quoteLookup("legacy_hit")
 		default:
-			quoteLookups.WithLabelValues("cached").Inc()
+			a.Metrics.quoteLookup("cached")
 		}
 		if prev, seen := out[r.Symbol]; seen && prev.LegacyHit {
 			// A symbol asked twice: the one billed hit must not be lost.
@@ -92,7 +93,7 @@ func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) err
 	valid := events[:0:0]
 	for _, e := range events {
 		if err := audit.Validate(e); err != nil {
-			auditEventsRejected.Inc()
+			a.Metrics.auditRejected()
 			if a.Logger != nil {
 				a.Logger.Error("audit record refused", "key", e.Key, "err", err)
 			}
@@ -105,10 +106,11 @@ func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) err
 	if err := a.Audit.Write(ctx, a.Server, events); err != nil {
 		return fmt.Errorf("writing %d audit events: %w", len(events), err)
 	}
-	auditWriteSeconds.Observe(time.Since(start).Seconds())
+	types := map[string]int{}
 	for _, e := range events {
-		auditEventsWritten.WithLabelValues(string(e.Type)).Inc()
+		types[string(e.Type)]++
 	}
+	a.Metrics.auditWritten(time.Since(start).Seconds(), types)
 	return nil
 }
 

@@ -55,6 +55,10 @@ type ClientOptions struct {
 	// Logger gets failed attempts at Debug and give-ups at Warn; nil
 	// discards.
 	Logger *slog.Logger
+	// Observe, when set, is told how each fetch went once it is over
+	// (answered, rejected, given up or abandoned by its caller): the
+	// worker's metrics of legacy latency and hedging.
+	Observe func(FetchInfo, error)
 }
 
 // FetchInfo says how one fetch went.
@@ -157,7 +161,11 @@ func (c *Client) FetchWithInfo(ctx context.Context, symbol, user string) (tradin
 		results: make(chan attemptResult)}
 	defer f.wg.Wait()
 	defer cancel()
-	return f.run()
+	q, info, err := f.run()
+	if c.opts.Observe != nil {
+		c.opts.Observe(info, err)
+	}
+	return q, info, err
 }
 
 // fetch is one FetchWithInfo in progress: its attempts and what they said.

@@ -281,3 +281,57 @@ func TestClientCancelledContext(t *testing.T) {
 		t.Fatalf("err = %v, want the caller's deadline, not ErrUnavailable", err)
 	}
 }
+
+// TestClientObserveSeesEachFetch: Observe is told of every fetch once it
+// is over, with what the worker's metrics need: a fetch answered by its
+// hedge (the first connection stays silent), a rejected one, and none for
+// input refused before anything was sent.
+func TestClientObserveSeesEachFetch(t *testing.T) {
+	var conns atomic.Int64
+	f := startFake(t, func(conn net.Conn) {
+		if conns.Add(1) == 1 {
+			silent(conn)
+			return
+		}
+		line, _ := bufio.NewReader(conn).ReadString('\n')
+		if strings.HasPrefix(line, "REJ") {
+			io.WriteString(conn, "ERROR: no such symbol\n")
+			return
+		}
+		io.WriteString(conn, "5.00,ABC,bob,1700000000000,key\n")
+	})
+	type seen struct {
+		info FetchInfo
+		err  error
+	}
+	var mu sync.Mutex
+	var got []seen
+	c, err := NewClient(f.addr, ClientOptions{Observe: func(info FetchInfo, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, seen{info, err})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fetch(context.Background(), "ABC", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fetch(context.Background(), "REJ", "bob"); !errors.Is(err, ErrRejected) {
+		t.Fatalf("err = %v, want ErrRejected", err)
+	}
+	if _, err := c.Fetch(context.Background(), "toolong", "bob"); err == nil {
+		t.Fatal("a bad symbol was fetched")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("observed %d fetches, want 2 (the refused input is not a fetch): %+v", len(got), got)
+	}
+	if h := got[0]; h.err != nil || h.info.Attempts != 2 || h.info.Winner != 2 || h.info.Elapsed < DefaultFirstTimeout {
+		t.Errorf("hedged fetch observed as %+v, want 2 attempts won by the second after >= 20 ms", h)
+	}
+	if r := got[1]; !errors.Is(r.err, ErrRejected) || r.info.Attempts != 1 || r.info.Winner != 0 {
+		t.Errorf("rejected fetch observed as %+v", r)
+	}
+}

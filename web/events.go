@@ -123,19 +123,10 @@ const sseKeepAlive = 25 * time.Second
 // pending trade that expired), on which the dashboard reloads its summary.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
-	rc := http.NewResponseController(w)
-	// The stream outlives any write timeout the http.Server may have.
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil && err != http.ErrNotSupported {
-		s.log.DebugContext(r.Context(), "clearing write deadline for event stream", "err", err)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-
+	rc := s.startStream(w, r)
 	updates, unsubscribe := s.hub.subscribe(sess.User)
 	defer unsubscribe()
+	defer s.metrics.sseClient("account")()
 	// Retry after 5 s if the stream drops; then tell the page to refresh
 	// once, which covers anything that happened while it was not connected.
 	if _, err := io.WriteString(w, "retry: 5000\n\nevent: account\ndata: connected\n\n"); err != nil {
@@ -171,4 +162,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// startStream answers 200 with the headers of an event stream, and clears
+// the write deadline: the stream outlives any write timeout the
+// http.Server may have.
+func (s *Server) startStream(w http.ResponseWriter, r *http.Request) *http.ResponseController {
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && err != http.ErrNotSupported {
+		s.log.DebugContext(r.Context(), "clearing write deadline for event stream", "err", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return rc
 }

@@ -14,9 +14,11 @@ import (
 )
 
 // readEvent reads one server-sent event (up to its blank line), skipping
-// comment lines, and returns its event name and data.
+// comment lines, and returns its event name and data (its data lines
+// joined with newlines, as a browser's EventSource does).
 func readEvent(t *testing.T, r *bufio.Reader) (name, data string) {
 	t.Helper()
+	var lines []string
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -24,12 +26,12 @@ func readEvent(t *testing.T, r *bufio.Reader) (name, data string) {
 		}
 		line = strings.TrimRight(line, "\n")
 		switch {
-		case line == "" && (name != "" || data != ""):
-			return name, data
+		case line == "" && (name != "" || len(lines) > 0):
+			return name, strings.Join(lines, "\n")
 		case strings.HasPrefix(line, "event: "):
 			name = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
-			data = strings.TrimPrefix(line, "data: ")
+			lines = append(lines, strings.TrimPrefix(line, "data: "))
 		}
 	}
 }

@@ -25,6 +25,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/health"
@@ -108,6 +110,23 @@ type Config struct {
 	AdminUser     string
 	AdminPassword string
 
+	// Metrics is where the server registers its Prometheus metrics (request
+	// latency per route, requests in flight, open event streams); nil: none
+	// are served. The stack serves them on METRICS_ADDR, not on this
+	// server's public address.
+	Metrics prometheus.Registerer
+
+	// Tracer, when set, makes every request a span that the Temporal calls
+	// it makes continue (OTEL_EXPORTER_OTLP_ENDPOINT); nil: no tracing.
+	Tracer trace.TracerProvider
+
+	// System feeds the administrators' System page; nil: the page says
+	// there is nothing to show.
+	System System
+	// SystemEvery is how often the System page's stream sends fresh
+	// figures; 0: every 5 s.
+	SystemEvery time.Duration
+
 	// RegistrationClosed turns self-service sign-up off: the registration
 	// page says it is closed, a registration posted anyway is refused (403)
 	// and creates nothing, and the sign-in page stops linking to it. Web
@@ -125,6 +144,7 @@ type Server struct {
 	users    *userStore
 	limits   *loginLimiter
 	hub      *eventHub
+	metrics  *httpMetrics
 	handler  http.Handler
 	stop     context.CancelFunc
 }
@@ -162,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 		users:    &userStore{db: cfg.DB},
 		limits:   newLoginLimiter(cfg.LoginLimit.withDefaults()),
 		hub:      newEventHub(base, cfg.Audit.Listen, cfg.Logger),
+		metrics:  newHTTPMetrics(cfg.Metrics),
 		stop:     stop,
 	}
 	s.handler = s.routes()
@@ -204,7 +225,7 @@ func (s *Server) Close() { s.stop() }
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, s.recoverPanics, s.logRequests, securityHeaders, s.loadSession)
+	r.Use(s.observe, requestID, s.recoverPanics, s.logRequests, securityHeaders, s.loadSession)
 
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -244,6 +265,8 @@ func (s *Server) routes() http.Handler {
 			r.Get("/admin/users/{user}/dumplog", s.adminUserDumpLog)
 			r.Get("/admin/users/{user}/history.csv", s.adminUserHistoryCSV)
 			r.Get("/admin/dumplog", s.adminGlobalDumpLog)
+			r.Get("/admin/system", s.systemPage)
+			r.Get("/admin/system/events", s.systemEvents)
 			r.Get("/api/accounts/{user}/summary", s.apiUserSummary)
 		})
 	})

@@ -24,14 +24,15 @@ func testCLI(env map[string]string) (cli, *strings.Builder, *strings.Builder) {
 }
 
 // TestCommandsRefuseForeignFlags: a flag another command takes is an
-// error that names it and points at the command's help (before, web took
-// --metrics-addr and ignored it).
+// error that names it and points at the command's help (web once took
+// a flag it ignored).
 func TestCommandsRefuseForeignFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		flag string
 	}{
-		{[]string{"web", "--metrics-addr", ":9090"}, "metrics-addr"},
+		{[]string{"web", "--dump-dir", "x"}, "dump-dir"},
+		{[]string{"summary", "--metrics-addr", ":9090", "alice"}, "metrics-addr"},
 		{[]string{"web", "--quote-latency", "none"}, "quote-latency"},
 		{[]string{"web", "--quote-seed=1"}, "quote-seed"},
 		{[]string{"web", "--data-dir", "x"}, "data-dir"},
@@ -66,11 +67,11 @@ func TestCommandsRefuseForeignFlags(t *testing.T) {
 var wantSettings = map[string][]string{
 	"dev": stack.SettingNames(),
 	"worker": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_FRONTEND_ADDR", "TASK_QUEUE", "DATABASE_URL",
-		"QUOTE_SERVER_ADDR", "DATA_DIR", "DUMP_DIR", "SERVER_NAME", "METRICS_ADDR", "LOG_LEVEL", "LOG_FORMAT",
-		"WORKER_WORKFLOW_TASK_POLLERS", "WORKER_MAX_CONCURRENT_WORKFLOWS", "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES",
+		"QUOTE_SERVER_ADDR", "DATA_DIR", "DUMP_DIR", "SERVER_NAME", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL",
+		"LOG_FORMAT", "WORKER_WORKFLOW_TASK_POLLERS", "WORKER_MAX_CONCURRENT_WORKFLOWS", "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES",
 		"WORKER_MAX_CACHED_WORKFLOWS"},
 	"web": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_FRONTEND_ADDR", "TEMPORAL_UI_ADDR", "TEMPORAL_UI_URL",
-		"TASK_QUEUE", "DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT", "WEB_ADDR", "SECURE_COOKIES", "ADMIN_USER", "ADMIN_PASSWORD",
+		"TASK_QUEUE", "DATABASE_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT", "WEB_ADDR", "SECURE_COOKIES", "ADMIN_USER", "ADMIN_PASSWORD",
 		"REGISTRATION", "SESSION_TTL", "LOGIN_USER_EVERY", "LOGIN_USER_BURST", "LOGIN_IP_EVERY", "LOGIN_IP_BURST",
 		"TRUSTED_PROXIES"},
 	"quoteserver": {"QUOTE_SERVER_ADDR", "QUOTE_LATENCY", "QUOTE_SEED", "QUOTE_PRICES", "LOG_LEVEL", "LOG_FORMAT"},
@@ -204,8 +205,9 @@ func TestHelpInProcess(t *testing.T) {
 		{[]string{"-h"}, []string{"usage: daytrader <command>", "workload run", "version"}, nil},
 		{[]string{"help"}, []string{"usage: daytrader <command>"}, nil},
 		{[]string{"help", "web"}, []string{"usage: daytrader web [flags]", "--web-addr host:port   WEB_ADDR",
-			"--registration open|closed   REGISTRATION", "--trusted-proxies cidr,...   TRUSTED_PROXIES", "ADMIN_PASSWORD (environment only)"},
-			[]string{"METRICS_ADDR", "QUOTE_"}},
+			"--registration open|closed   REGISTRATION", "--trusted-proxies cidr,...   TRUSTED_PROXIES", "ADMIN_PASSWORD (environment only)",
+			"--metrics-addr host:port   METRICS_ADDR"},
+			[]string{"DUMP_DIR", "QUOTE_"}},
 		{[]string{"quoteserver", "--help"}, []string{"QUOTE_LATENCY", "LOG_LEVEL", "LOG_FORMAT"}, []string{"DATABASE_URL", "TEMPORAL_"}},
 		{[]string{"help", "workload"}, []string{"usage: daytrader workload <subcommand>", "run", "gen"}, nil},
 		{[]string{"help", "workload", "gen"}, []string{"usage: daytrader workload gen [flags]", "--users"}, []string{"settings"}},

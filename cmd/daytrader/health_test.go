@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/daytradinginc/daytrader/internal/health"
+	"github.com/daytradinginc/daytrader/internal/telemetry"
 	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -39,6 +40,11 @@ func TestMetricsListenerServesHealth(t *testing.T) {
 	}
 	defer temporal.Close()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tel, err := telemetry.New(context.Background(), telemetry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Close(context.Background())
 
 	get := func(srv *httptest.Server, path string) (int, string) {
 		t.Helper()
@@ -50,9 +56,9 @@ func TestMetricsListenerServesHealth(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	up := httptest.NewServer(metricsMux(logger, health.Postgres(pool)))
+	up := httptest.NewServer(metricsMux(logger, tel.Handler(), health.Postgres(pool)))
 	defer up.Close()
-	down := httptest.NewServer(metricsMux(logger, health.Postgres(pool), health.Temporal(temporal)))
+	down := httptest.NewServer(metricsMux(logger, tel.Handler(), health.Postgres(pool), health.Temporal(temporal)))
 	defer down.Close()
 
 	if code, body := get(up, "/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {

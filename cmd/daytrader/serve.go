@@ -19,7 +19,6 @@ import (
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/workflows"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/shopspring/decimal"
 )
 
@@ -50,11 +49,11 @@ func serveCommands() []*spec {
 			settings: stack.SettingNames(), flags: devFlags},
 		{name: "worker", summary: "run a worker against TEMPORAL_ADDRESS and DATABASE_URL (run several to scale out)",
 			about:    "Runs a worker: the accounts' workflows and activities. Several workers on one task queue share the accounts.",
-			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "DATA_DIR", "METRICS_ADDR", "LOG_LEVEL", "LOG_FORMAT"}, workerSettings()),
+			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "DATA_DIR", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT"}, workerSettings()),
 			flags:    noFlags(runWorker)},
 		{name: "web", summary: "run the web UI against TEMPORAL_ADDRESS and DATABASE_URL",
 			about:    "Serves the web UI for traders and administrators. Run as many as you like behind a load balancer.",
-			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT"}, webSettings()),
+			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT"}, webSettings()),
 			flags:    noFlags(runWeb)},
 		{name: "quoteserver", summary: "run the legacy quote server emulator",
 			about:    "Serves quotes at QUOTE_SERVER_ADDR the way the legacy quote server does.",
@@ -146,6 +145,9 @@ func runWeb(ctx context.Context, cfg stack.Config, _ []string) error {
 		return err
 	}
 	defer dev.Close()
+	if err := serveMetrics(ctx, cfg.MetricsAddr, cfg.Logger(), dev); err != nil {
+		return err
+	}
 	cfg.Logger().Info("web UI running", "url", dev.WebURL)
 	<-ctx.Done()
 	return nil
@@ -299,10 +301,13 @@ func runUser(ctx context.Context, cfg stack.Config, name string, admin bool) err
 	return nil
 }
 
-// serveMetrics exposes Prometheus metrics (Go runtime and process) and the
-// health endpoints of dev's Postgres and Temporal when an address is
-// configured. A listener that cannot open stops the command: metrics asked
-// for and silently missing would go unnoticed.
+// serveMetrics exposes the process's Prometheus metrics (dev.Telemetry's
+// registry: Go runtime, process, the web's and the worker's, the Temporal
+// SDK's) and the health endpoints of dev's Postgres and Temporal when an
+// address is configured. It is a listener of its own, not a route of the
+// web UI, so that metrics stay off the public address. A listener that
+// cannot open stops the command: metrics asked for and silently missing
+// would go unnoticed.
 func serveMetrics(ctx context.Context, addr string, logger *slog.Logger, dev *stack.Dev) error {
 	if addr == "" {
 		return nil
@@ -311,7 +316,7 @@ func serveMetrics(ctx context.Context, addr string, logger *slog.Logger, dev *st
 	if err != nil {
 		return fmt.Errorf("METRICS_ADDR: %w", err)
 	}
-	mux := metricsMux(logger, health.Postgres(dev.DB), health.Temporal(dev.Client))
+	mux := metricsMux(logger, dev.Telemetry.Handler(), health.Postgres(dev.DB), health.Temporal(dev.Client))
 	go func() { _ = stack.Serve(ctx, ln, mux) }()
 	logger.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	return nil
@@ -319,9 +324,9 @@ func serveMetrics(ctx context.Context, addr string, logger *slog.Logger, dev *st
 
 // metricsMux serves /metrics, /healthz (the process is up) and /readyz
 // (every check passes; 503 while one fails).
-func metricsMux(logger *slog.Logger, checks ...health.Check) *http.ServeMux {
+func metricsMux(logger *slog.Logger, metrics http.Handler, checks ...health.Check) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.Handler())
+	mux.Handle("/metrics", metrics)
 	mux.HandleFunc("/healthz", health.Live)
 	mux.Handle("/readyz", health.Ready(func(ctx context.Context, name string, err error) {
 		logger.WarnContext(ctx, "readiness check failed", "dependency", name, "err", err)

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/internal/telemetry"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/jackc/pgx/v5/pgxpool"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 )
@@ -30,6 +33,9 @@ type Dev struct {
 	Worker   sdkworker.Worker
 	Web      *web.Server
 	WebURL   string
+	// Telemetry is the process's metrics registry (served on METRICS_ADDR)
+	// and tracer.
+	Telemetry *telemetry.Telemetry
 
 	webLn   net.Listener
 	webDone chan error
@@ -41,6 +47,20 @@ type DevOptions struct {
 	NoWorker      bool
 	NoWeb         bool
 	NoQuoteServer bool // a quote server already runs at QuoteServerAddr
+	// SpanExporter, when set, gets every span (tests: tracetest's
+	// in-memory exporter), whatever OTEL_EXPORTER_OTLP_ENDPOINT says.
+	SpanExporter sdktrace.SpanExporter
+}
+
+// service names the process in traces.
+func (o DevOptions) service() string {
+	switch {
+	case o.NoWorker && !o.NoWeb:
+		return "daytrader-web"
+	case o.NoWeb && !o.NoWorker:
+		return "daytrader-worker"
+	}
+	return "daytrader"
 }
 
 // StartDev brings the stack up. Close stops it in reverse order.
@@ -53,6 +73,10 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		}
 	}()
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	if d.Telemetry, err = telemetry.New(ctx, telemetry.Options{Service: opts.service(),
+		OTLPEndpoint: c.OTLPEndpoint, SpanExporter: opts.SpanExporter}); err != nil {
 		return nil, err
 	}
 	if c.TemporalAddress == "" {
@@ -71,10 +95,10 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 	if d.DB, err = OpenDB(ctx, d.Config); err != nil {
 		return nil, err
 	}
-	if d.Client, err = Dial(ctx, d.Config, logger); err != nil {
+	if d.Client, err = dial(ctx, d.Config, logger, d.Telemetry); err != nil {
 		return nil, err
 	}
-	if d.Acts, err = NewActivities(d.Config, d.DB, logger); err != nil {
+	if d.Acts, err = NewActivities(d.Config, d.DB, logger, d.Telemetry.Registry); err != nil {
 		return nil, err
 	}
 	if !opts.NoWorker {
@@ -83,7 +107,11 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		}
 	}
 	if !opts.NoWeb {
-		if d.Web, err = NewWeb(d.Config, d.Client, d.DB, logger); err != nil {
+		var cache *quotes.Cache // the System page shows this worker's quote cache
+		if d.Worker != nil {
+			cache, _ = d.Acts.Quotes.(*quotes.Cache)
+		}
+		if d.Web, err = NewWeb(d.Config, d.Client, d.DB, logger, d.Telemetry, cache); err != nil {
 			return nil, fmt.Errorf("web: %w", err)
 		}
 		if d.webLn, err = net.Listen("tcp", d.Config.WebAddr); err != nil {
@@ -122,6 +150,12 @@ func (d *Dev) Close() error {
 	}
 	if d.Temporal != nil {
 		errs = append(errs, d.Temporal.Stop())
+	}
+	if d.Telemetry != nil {
+		// Flushes the spans of everything stopped above.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, d.Telemetry.Close(ctx))
+		cancel()
 	}
 	return errors.Join(errs...)
 }

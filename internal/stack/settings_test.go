@@ -94,6 +94,7 @@ func TestLoadEnvRefusesBadValues(t *testing.T) {
 		{"DATABASE_URL", "host=db user=postgres",
 			`DATABASE_URL="host=db user=postgres": want a postgres:// URL such as postgres://user:password@host:5432/database`},
 		{"TEMPORAL_UI_URL", "ftp://ui", `TEMPORAL_UI_URL="ftp://ui": want an http:// or https:// URL, or empty`},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317", `OTEL_EXPORTER_OTLP_ENDPOINT="collector:4317": want an http:// or https:// URL, or empty`},
 		{"TEMPORAL_UI_URL", "localhost:8233", `TEMPORAL_UI_URL="localhost:8233": want an http:// or https:// URL, or empty`},
 		{"TRUSTED_PROXIES", "10.0.0.0/8,banana",
 			`TRUSTED_PROXIES="10.0.0.0/8,banana": "banana" is not a CIDR prefix: want comma-separated CIDR prefixes such as 10.0.0.0/8,fd00::/8, or empty for none`},
@@ -156,6 +157,7 @@ func TestLoadEnvAcceptsGoodValues(t *testing.T) {
 		}},
 		{"TRUSTED_PROXIES", "", func(c *Config) {}},
 		{"METRICS_ADDR", "", func(c *Config) {}},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317", func(c *Config) { c.OTLPEndpoint = "http://127.0.0.1:4317" }},
 		{"DUMP_DIR", "/var/dumps", func(c *Config) { c.DumpDir = "/var/dumps" }},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {

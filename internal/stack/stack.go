@@ -22,6 +22,7 @@ import (
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/health"
+	"github.com/daytradinginc/daytrader/internal/telemetry"
 	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/temporal"
@@ -29,6 +30,7 @@ import (
 	"github.com/daytradinginc/daytrader/worker"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -51,7 +53,8 @@ type Config struct {
 	QuoteSeed         int64  // QUOTE_SEED: emulator price walk seed
 	QuotePrices       string // QUOTE_PRICES: emulator fixed prices file (SYM,price lines)
 	WebAddr           string // WEB_ADDR
-	MetricsAddr       string // METRICS_ADDR: Prometheus /metrics of the worker ("" = off)
+	MetricsAddr       string // METRICS_ADDR: Prometheus /metrics of dev, worker and web ("" = off)
+	OTLPEndpoint      string // OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/gRPC trace collector ("" = no tracing)
 	DataDir           string // DATA_DIR: embedded Temporal's SQLite lives here
 	DumpDir           string // DUMP_DIR: DUMPLOG files are written inside it only
 	ServerName        string // SERVER_NAME: the <server> of audit records ("" = host name)
@@ -105,11 +108,22 @@ func (c Config) LoggerTo(w io.Writer) *slog.Logger {
 
 // Dial connects to Temporal at c.TemporalAddress.
 func Dial(ctx context.Context, c Config, logger *slog.Logger) (client.Client, error) {
+	return dial(ctx, c, logger, nil)
+}
+
+// dial is Dial reporting the SDK's metrics, and traces when they are on,
+// through tel (nil: neither).
+func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
 	addr := cmp.Or(c.TemporalAddress, c.EmbeddedFrontend)
 	// The SDK logs every workflow-level event at info; keep it to warnings.
 	quiet := slog.New(&levelHandler{min: slog.LevelWarn, Handler: logger.Handler()})
-	cl, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: c.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(quiet)})
+	opts := client.Options{HostPort: addr, Namespace: c.TemporalNamespace, Logger: sdklog.NewStructuredLogger(quiet)}
+	if tel != nil {
+		if err := tel.ClientOptions(&opts); err != nil {
+			return nil, err
+		}
+	}
+	cl, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Temporal at %s: %w", addr, err)
 	}
@@ -151,18 +165,23 @@ func Redact(raw string) string {
 }
 
 // NewActivities builds the activities with their clients: the hedging quote
-// client behind a process-wide cache, and the audit store.
-func NewActivities(c Config, pool *pgxpool.Pool, logger *slog.Logger) (*activities.Activities, error) {
-	qc, err := quotes.NewClient(c.QuoteServerAddr, quotes.ClientOptions{Logger: logger})
+// client behind a process-wide cache, and the audit store. Their metrics go
+// to reg.
+func NewActivities(c Config, pool *pgxpool.Pool, logger *slog.Logger, reg prometheus.Registerer) (*activities.Activities, error) {
+	metrics := activities.NewMetrics(reg)
+	qc, err := quotes.NewClient(c.QuoteServerAddr, quotes.ClientOptions{Logger: logger, Observe: metrics.ObserveFetch})
 	if err != nil {
 		return nil, fmt.Errorf("quote client: %w", err)
 	}
+	cache := quotes.NewCache(qc, time.Now)
+	activities.WatchCache(reg, cache)
 	return &activities.Activities{
-		Quotes:  quotes.NewCache(qc, time.Now),
+		Quotes:  cache,
 		Audit:   audit.NewStore(pool),
 		Server:  c.serverName(),
 		DumpDir: c.Dumps(),
 		Logger:  logger,
+		Metrics: metrics,
 	}, nil
 }
 
@@ -196,13 +215,21 @@ func (c Config) workerOptions() worker.Options {
 	}
 }
 
-// NewWeb builds the web UI's handler.
-func NewWeb(c Config, cl client.Client, pool *pgxpool.Pool, logger *slog.Logger) (*web.Server, error) {
+// NewWeb builds the web UI's handler; its metrics go to tel's registry and
+// its spans to tel's tracer (when tracing is on). cache is this process's
+// worker's quote cache, nil when it runs none.
+func NewWeb(c Config, cl client.Client, pool *pgxpool.Pool, logger *slog.Logger, tel *telemetry.Telemetry, cache *quotes.Cache) (*web.Server, error) {
 	accounts := workflows.NewAccounts(cl)
 	accounts.TaskQueue, accounts.Namespace = c.TaskQueue, c.TemporalNamespace
 	wc := c.webConfig()
-	wc.Accounts, wc.Audit, wc.DB, wc.Logger = accounts, audit.NewStore(pool), pool, logger
+	store := audit.NewStore(pool)
+	wc.Accounts, wc.Audit, wc.DB, wc.Logger = accounts, store, pool, logger
 	wc.ReadyChecks = []health.Check{health.Temporal(cl)}
+	wc.Metrics = tel.Registry
+	if tel.Tracing() {
+		wc.Tracer = tel.Tracer
+	}
+	wc.System = &systemSource{audit: store, client: cl, namespace: c.TemporalNamespace, taskQueue: cmp.Or(c.TaskQueue, workflows.TaskQueue), cache: cache}
 	return web.New(wc)
 }
 
