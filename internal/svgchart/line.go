@@ -37,6 +37,10 @@ type Line struct {
 	// Width and Height are the viewBox (the chart scales to its box, keeping
 	// this aspect); 0: 640 × 240.
 	Width, Height float64
+	// FontSize of the axis labels, in viewBox units; 0: 12. A chart that
+	// shrinks on a phone reads better with a narrower viewBox and a larger
+	// font than with a wide one scaled down.
+	FontSize float64
 	// MaxMarks is how many points get a marker (a circle with the point's
 	// value as a tooltip and in data-t, data-v); a longer series gets none.
 	// 0: 120.
@@ -93,14 +97,15 @@ func (c Line) Layout() LineLayout {
 	for _, v := range axis.ticks() {
 		labels = append(labels, format(v, axis.Places))
 	}
-	// The left margin fits the widest value label (about 7 units a
-	// character at the 12-unit font).
+	// The left margin fits the widest value label (a character is about
+	// 0.58 of the font size wide), the bottom one the time labels.
 	widest := 0
 	for _, s := range labels {
 		widest = max(widest, len([]rune(s)))
 	}
-	l.Plot = Rect{X: float64(widest)*7 + 12, Y: 12, H: l.Height - 12 - 28}
-	l.Plot.W = l.Width - l.Plot.X - 24
+	font := c.fontSize()
+	l.Plot = Rect{X: float64(widest)*font*7/12 + 12, Y: 12, H: l.Height - 12 - font*7/3}
+	l.Plot.W = l.Width - l.Plot.X - 2*font
 	for i, v := range axis.ticks() {
 		l.YTicks = append(l.YTicks, Tick{Pos: l.y(v), Label: labels[i]})
 	}
@@ -129,6 +134,13 @@ func (l LineLayout) y(v decimal.Decimal) float64 {
 	return l.Plot.Y + l.Plot.H*(1-frac)
 }
 
+func (c Line) fontSize() float64 {
+	if c.FontSize <= 0 {
+		return 12
+	}
+	return c.FontSize
+}
+
 func (c Line) format() Format {
 	if c.Format == nil {
 		return Number
@@ -154,7 +166,7 @@ func (c Line) Render(_ context.Context, w io.Writer) error {
 	if len(l.Points) == 0 {
 		c.writeEmpty(&b, l)
 	} else {
-		writeAxes(&b, l)
+		writeAxes(&b, l, c.fontSize())
 		c.writeLine(&b, l)
 	}
 	b.WriteString(`</svg>`)
@@ -178,23 +190,23 @@ func (c Line) writeEmpty(b *strings.Builder, l LineLayout) {
 
 // writeAxes draws the grid lines with the value labels, and the time axis
 // with its labels.
-func writeAxes(b *strings.Builder, l LineLayout) {
+func writeAxes(b *strings.Builder, l LineLayout, font float64) {
 	right, bottom := l.Plot.X+l.Plot.W, l.Plot.Y+l.Plot.H
 	fmt.Fprintf(b, `<g class="chart-grid" stroke="%s" stroke-width="1">`, gridColour)
 	for _, t := range l.YTicks {
 		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s"/>`, num(l.Plot.X), num(t.Pos), num(right), num(t.Pos))
 	}
 	b.WriteString(`</g>`)
-	fmt.Fprintf(b, `<g class="chart-axis chart-y-axis" font-size="12" fill="%s" text-anchor="end">`, labelColour)
+	fmt.Fprintf(b, `<g class="chart-axis chart-y-axis" font-size="%s" fill="%s" text-anchor="end">`, num(font), labelColour)
 	for _, t := range l.YTicks {
 		fmt.Fprintf(b, `<text x="%s" y="%s" dy="0.32em">%s</text>`, num(l.Plot.X-6), num(t.Pos), esc(t.Label))
 	}
 	b.WriteString(`</g>`)
-	fmt.Fprintf(b, `<g class="chart-axis chart-x-axis" font-size="12" fill="%s" text-anchor="middle">`, labelColour)
+	fmt.Fprintf(b, `<g class="chart-axis chart-x-axis" font-size="%s" fill="%s" text-anchor="middle">`, num(font), labelColour)
 	fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, num(l.Plot.X), num(bottom), num(right), num(bottom), labelColour)
 	for _, t := range l.XTicks {
 		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, num(t.Pos), num(bottom), num(t.Pos), num(bottom+4), labelColour)
-		fmt.Fprintf(b, `<text x="%s" y="%s">%s</text>`, num(t.Pos), num(bottom+18), esc(t.Label))
+		fmt.Fprintf(b, `<text x="%s" y="%s">%s</text>`, num(t.Pos), num(bottom+4+font*1.2), esc(t.Label))
 	}
 	b.WriteString(`</g>`)
 }

@@ -53,6 +53,23 @@ func TestLineLayoutPlacesPointsOnTheAxes(t *testing.T) {
 	}
 }
 
+// TestLineFontSizeSetsTheMargins: a larger font widens the value labels'
+// margin and the time labels' band, and the labels carry the size.
+func TestLineFontSizeSetsTheMargins(t *testing.T) {
+	c := Line{Format: Dollars, FontSize: 15, Width: 400, Height: 220, Points: []Point{pt(0, "100"), pt(time.Hour, "200")}}
+	l := c.Layout()
+	// "$200" is 4 characters at 15 × 7/12 units each, plus 12.
+	if l.Plot != (Rect{X: 47, Y: 12, W: 323, H: 173}) {
+		t.Errorf("plot area %+v", l.Plot)
+	}
+	root := parseSVG(t, c.SVG())
+	for _, g := range root.all("g") {
+		if strings.Contains(g.attr("class"), "chart-axis") && g.attr("font-size") != "15" {
+			t.Errorf("%s font-size %q, want 15", g.attr("class"), g.attr("font-size"))
+		}
+	}
+}
+
 // TestLineLayoutEdgeCases: one point sits in the middle; a flat series is
 // drawn inside the plot, not on its edge; the value axis always covers the
 // data with round ticks.
