@@ -17,34 +17,11 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// script runs commands through m; each line is "offset user COMMAND [symbol]
-// [amount]" and must succeed unless it ends in "fails".
+// script runs lines through m (see portfoliotest.Market.Script).
 func script(t *testing.T, m *portfoliotest.Market, lines ...string) {
 	t.Helper()
-	for i, line := range lines {
-		f := strings.Fields(line)
-		at, err := time.ParseDuration(f[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		fails := f[len(f)-1] == "fails"
-		if fails {
-			f = f[:len(f)-1]
-		}
-		cmd := trading.Command{TxNum: int64(i + 1), User: f[1], Name: trading.CommandName(f[2])}
-		switch {
-		case len(f) == 4 && cmd.Name == trading.Add:
-			cmd.Amount = f[3]
-		case len(f) == 4:
-			cmd.Symbol = f[3]
-		case len(f) == 5 && (cmd.Name == trading.SetBuyTrigger || cmd.Name == trading.SetSellTrigger):
-			cmd.Symbol, cmd.Price = f[3], f[4]
-		case len(f) == 5:
-			cmd.Symbol, cmd.Amount = f[3], f[4]
-		}
-		if res := m.Run(t0.Add(at), cmd); res.OK == fails {
-			t.Fatalf("%s: ok=%v (%s)", line, res.OK, res.Message)
-		}
+	if err := m.Script(t0, lines...); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -64,41 +41,17 @@ func points(ps []svgchart.Point) string {
 	return strings.Join(out, " ")
 }
 
-// knownSequence is alice's trades with a price another account fetched
-// (bob's quote serves her SELL), a trigger a watcher executes once the
-// price falls, failed commands, and the prices moving under her holdings.
 func knownSequence(t *testing.T) *portfoliotest.Market {
-	m := portfoliotest.NewMarket()
-	m.SetPrice("ABC", "10.00")
-	m.SetPrice("XYZ", "20.00")
-	script(t, m,
-		"0s alice ADD 1000",
-		"10s alice QUOTE ABC",          // fetched: $10
-		"20s alice BUY ABC 100",        // her quote again: 10 shares
-		"25s alice BUY ABC 5000 fails", // not enough cash: no quote asked
-		"30s alice COMMIT_BUY",         // cash 900
-		"1m alice ADD 0.01",            // bob's account next
-		"1m1s bob ADD 50",
-	)
-	m.SetPrice("ABC", "12.00")
-	script(t, m,
-		"2m bob QUOTE ABC",                   // bob fetches $12 (his record)
-		"2m30s alice SELL ABC 48",            // her $10 expired: the cache's $12, 4 shares
-		"2m40s alice COMMIT_SELL",            // cash 948.01, realized +8
-		"3m alice SET_BUY_AMOUNT XYZ 100",    // 100 reserved
-		"3m10s alice SET_BUY_TRIGGER XYZ 15", // fetched $20: waits
-	)
-	m.SetPrice("XYZ", "10.00")
-	m.Hit(t0.Add(5*time.Minute), "alice", "XYZ") // the watcher: $10 buys 10 XYZ
-	m.SetPrice("ABC", "15.00")
-	script(t, m, "6m alice QUOTE ABC", "7m alice ADD 500")
-	m.SetPrice("ABC", "16.00")
-	script(t, m, "8m alice SELL ABC 5 fails") // fetched $16, less than a share: a failure that saw a price
+	t.Helper()
+	m, err := portfoliotest.KnownSequence(t0, "alice", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return m
 }
 
 // TestReplayOfAKnownSequence checks every value point, price, trade and
-// the realized P&L against what the sequence makes by hand.
+// the realized P&L against what portfoliotest.KnownSequence says by hand.
 func TestReplayOfAKnownSequence(t *testing.T) {
 	m := knownSequence(t)
 	h, r := replay(m, "alice", Options{})
