@@ -108,6 +108,8 @@ type summaryView struct {
 	trading.Summary
 	Unavailable bool // the account service did not answer
 	Now         time.Time
+	Charts      accountCharts // from the audit history
+	SymbolLinks bool          // the trader's own: symbols link to their pages
 }
 
 // dashboardData is the whole dashboard page.
@@ -126,7 +128,13 @@ func (s *Server) loadSummary(ctx context.Context, user string) summaryView {
 		s.log.ErrorContext(ctx, "reading account summary", "user", user, "err", err)
 		return summaryView{Summary: trading.Summary{User: user}, Unavailable: true, Now: time.Now()}
 	}
-	return summaryView{Summary: sum, Now: time.Now()}
+	v := summaryView{Summary: sum, Now: time.Now()}
+	if sum.Exists {
+		v.Charts = s.loadCharts(ctx, user)
+		sess := sessionFrom(ctx)
+		v.SymbolLinks = sess != nil && sess.User == user
+	}
+	return v
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {

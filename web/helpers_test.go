@@ -228,6 +228,7 @@ type fakeAudit struct {
 	listeners []func(string)
 	listening chan struct{} // closed when the first Listen starts
 	once      sync.Once
+	priced    map[string][]audit.PricedEvent // the charts' records, by user
 }
 
 func newFakeAudit() *fakeAudit {
@@ -284,6 +285,29 @@ func (f *fakeAudit) Listen(ctx context.Context, fn func(string)) error {
 	f.once.Do(func() { close(f.listening) })
 	<-ctx.Done()
 	return nil
+}
+
+// EachPricedEvent hands out the records setPriced gave user.
+func (f *fakeAudit) EachPricedEvent(ctx context.Context, user string, fn func(audit.PricedEvent) error) error {
+	f.mu.Lock()
+	evs := f.priced[user]
+	f.mu.Unlock()
+	for _, e := range evs {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setPriced makes evs user's records for the charts.
+func (f *fakeAudit) setPriced(user string, evs []audit.PricedEvent) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.priced == nil {
+		f.priced = map[string][]audit.PricedEvent{}
+	}
+	f.priced[user] = evs
 }
 
 // write plays an audit write for user: every running listener hears it.

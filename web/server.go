@@ -62,6 +62,9 @@ type Audit interface {
 	NextTxNum(ctx context.Context) (int64, error)
 	// Listen calls fn with the user of every audit write until ctx ends.
 	Listen(ctx context.Context, fn func(user string)) error
+	// EachPricedEvent calls fn with every record of user, oldest first,
+	// with the market's quotes around it (the charts replay them).
+	EachPricedEvent(ctx context.Context, user string, fn func(audit.PricedEvent) error) error
 }
 
 // Config is what the web server needs. Accounts, Audit and DB are required.
@@ -252,6 +255,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/fragments/summary", s.summaryFragment)
 		r.Post("/commands", s.command)
 		r.Get("/events", s.events)
+		r.Get("/symbols/{symbol}", s.symbolPage)
 		r.Get("/history", s.history)
 		r.Get("/history.csv", s.historyCSV)
 		r.Get("/dumplog", s.dumpOwnLog)
