@@ -397,3 +397,52 @@ func TestBoundedKeepsAnEvenSpreadInBoundedMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestBarsLayoutAndMarkup: bar widths are proportional to their values on
+// an axis from 0 to a round maximum; each bar carries its group, series and
+// value; the description reads every value.
+func TestBarsLayoutAndMarkup(t *testing.T) {
+	d := decimal.RequireFromString
+	c := Bars{ID: "lat", Title: "Latency", Series: []string{"p50", "p95", "p99"}, Unit: " ms", Groups: []BarGroup{
+		{Label: "BUY", Values: []decimal.Decimal{d("1"), d("5"), d("10")}},
+		{Label: "SELL", Values: []decimal.Decimal{d("2"), d("4"), d("20")}},
+	}}
+	l := c.Layout()
+	if l.Plot != (Rect{X: 44, Y: 24, W: 572, H: 80}) || l.Height != 132 || !l.Max.Equal(d("20")) {
+		t.Fatalf("plot %+v, height %v, max %v", l.Plot, l.Height, l.Max)
+	}
+	want := map[[2]int]Rect{
+		{0, 2}: {X: 44, Y: 49, W: 286, H: 9},
+		{1, 0}: {X: 44, Y: 69, W: 57.2, H: 9},
+		{1, 2}: {X: 44, Y: 89, W: 572, H: 9},
+	}
+	for _, bar := range l.Bars {
+		if w, ok := want[[2]int{bar.Group, bar.Series}]; ok && (!near(bar.Rect.X, w.X) || !near(bar.Rect.Y, w.Y) || !near(bar.Rect.W, w.W) || bar.Rect.H != w.H) {
+			t.Errorf("bar %d/%d at %+v, want %+v", bar.Group, bar.Series, bar.Rect, w)
+		}
+	}
+	var ticks []string
+	for _, tk := range l.Ticks {
+		ticks = append(ticks, tk.Label+"@"+num(tk.Pos))
+	}
+	if got := strings.Join(ticks, " "); got != "0@44 5@187 10@330 15@473 20@616" {
+		t.Errorf("ticks %s", got)
+	}
+	root := parseSVG(t, c.SVG())
+	var bars []string
+	for _, r := range root.all("rect") {
+		if r.attr("data-v") != "" {
+			bars = append(bars, r.attr("data-group")+"/"+r.attr("data-series")+"="+r.attr("data-v"))
+		}
+	}
+	if got := strings.Join(bars, " "); got != "BUY/p50=1 BUY/p95=5 BUY/p99=10 SELL/p50=2 SELL/p95=4 SELL/p99=20" {
+		t.Errorf("bars %s", got)
+	}
+	if d := root.all("desc")[0].Text; d != "BUY: p50 1.0 ms, p95 5.0 ms, p99 10.0 ms; SELL: p50 2.0 ms, p95 4.0 ms, p99 20.0 ms." {
+		t.Errorf("desc %q", d)
+	}
+	empty := parseSVG(t, Bars{ID: "e", Title: "Latency"}.SVG())
+	if texts := empty.all("text"); len(texts) != 1 || texts[0].Text != "No data" {
+		t.Errorf("empty bar chart %+v", texts)
+	}
+}
