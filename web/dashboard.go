@@ -89,6 +89,9 @@ type formState struct {
 	Values map[string]string
 	Error  string
 	Field  string // the input the error is about, or "" for the whole form
+	// Outcome is the command's result, repeated under the form's button:
+	// the banner at the top of the page may be out of sight.
+	Outcome *resultView
 }
 
 func (f formState) value(name string) string { return f.Values[name] }
@@ -215,6 +218,7 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	if res.OK {
 		state.Values = nil
 	}
+	state.Outcome = view
 	s.commandReply(w, r, http.StatusOK, spec, state, view)
 }
 

@@ -131,6 +131,19 @@ func (b *Browser) SignIn(user, password string) {
 	b.WaitText(".user-badge", user)
 }
 
+// Command sends a command from the dashboard's form for it, named as its
+// id without "form-" ("add", "buy", "commit-sell"): fields are input name
+// and value pairs ("symbol", "ABC", "amount", "100"); it waits until the
+// result banner contains want.
+func (b *Browser) Command(form, want string, fields ...string) {
+	b.t.Helper()
+	for i := 0; i+1 < len(fields); i += 2 {
+		b.Fill("#"+form+"-"+fields[i], fields[i+1])
+	}
+	b.Click("#form-" + form + " button")
+	b.WaitText("#result", want)
+}
+
 // Fill replaces the value of the input sel.
 func (b *Browser) Fill(sel, value string) {
 	b.t.Helper()

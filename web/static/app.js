@@ -92,3 +92,20 @@
     document.addEventListener(name, localizeTimes);
   });
 })();
+
+// A command form repeats its command's outcome under its button. Only the
+// latest one is news: the other forms' older lines go. "Latest" is the
+// highest transaction number, not the order HTMX settles replies in (a
+// quick second command can be settled before the first).
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:load", function () {
+    var lines = document.querySelectorAll(".form-outcome[data-tx]");
+    var latest = 0;
+    lines.forEach(function (el) { latest = Math.max(latest, Number(el.dataset.tx)); });
+    lines.forEach(function (el) {
+      if (Number(el.dataset.tx) < latest) el.remove();
+    });
+  });
+})();
