@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -17,11 +18,13 @@ import (
 
 func testCLI(env map[string]string) (cli, *strings.Builder, *strings.Builder) {
 	var stdout, stderr strings.Builder
-	return cli{stdout: &stdout, stderr: &stderr, lookup: func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}}, &stdout, &stderr
+	e := stack.MapEnv{"TEMPORAL_CONFIG_FILE": noConfigFile} // not this machine's default file
+	maps.Copy(e, env)
+	return cli{stdout: &stdout, stderr: &stderr, env: e}, &stdout, &stderr
 }
+
+// noConfigFile is a Temporal config file that does not exist.
+const noConfigFile = "/nonexistent/temporal.toml"
 
 // TestCommandsRefuseForeignFlags: a flag another command takes is an
 // error that names it and points at the command's help (web once took

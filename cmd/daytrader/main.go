@@ -25,6 +25,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/daytradinginc/daytrader/internal/stack"
 )
 
 // Exit codes: 2 for a usage error (bad setting, unknown flag or command),
@@ -37,7 +39,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv}.run(ctx, os.Args[1:])
+	code := cli{stdout: os.Stdout, stderr: os.Stderr, env: stack.OSEnv}.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -45,7 +47,7 @@ func main() {
 // cli is one invocation's surroundings, so tests can run it in-process.
 type cli struct {
 	stdout, stderr io.Writer
-	lookup         func(string) (string, bool) // the environment
+	env            stack.Env // the environment
 }
 
 // usageError is a mistake in the invocation: the process exits 2.

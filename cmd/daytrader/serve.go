@@ -45,7 +45,8 @@ func emulatorSettings() []string {
 func serveCommands() []*spec {
 	return []*spec{
 		{name: "dev", summary: "everything on one machine: embedded Temporal + its UI, quote emulator, worker, web",
-			about:    "Runs the whole system in this process. Set TEMPORAL_ADDRESS to use a real cluster instead of the embedded one.",
+			about: "Runs the whole system in this process. Set TEMPORAL_ADDRESS (or choose a Temporal config profile that has\n" +
+				"an address) to use a cluster or Temporal Cloud instead of the embedded server.",
 			settings: stack.SettingNames(), flags: devFlags},
 		{name: "worker", summary: "run a worker against TEMPORAL_ADDRESS and DATABASE_URL (run several to scale out)",
 			about:    "Runs a worker: the accounts' workflows and activities. Several workers on one task queue share the accounts.",

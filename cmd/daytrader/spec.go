@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/daytradinginc/daytrader/internal/stack"
@@ -48,8 +49,9 @@ func (c cli) parse(sp *spec, args []string) (func(context.Context) error, error)
 		sp.defaults(&cfg)
 	}
 	// A bad variable must not keep -h from showing what the command takes:
-	// the error waits until the flags are parsed.
-	envErr := cfg.LoadEnv(c.lookup, sp.settings...)
+	// the error waits until the flags are parsed. Load reads a Temporal
+	// config profile first for the commands that dial Temporal.
+	envErr := cfg.Load(c.env, sp.settings...)
 	fs := flag.NewFlagSet("daytrader "+sp.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // run reports errors; help is written below
 	if err := cfg.BindFlags(fs, sp.settings...); err != nil {
@@ -127,6 +129,9 @@ func (c cli) commandHelp(sp *spec, fs *flag.FlagSet, cfg *stack.Config) {
 		fmt.Fprintln(w, "\nsettings (environment variable or flag; the flag wins):")
 		_ = cfg.WriteHelp(w, sp.settings...) // the names were checked by BindFlags
 	}
+	if slices.Contains(sp.settings, "TEMPORAL_ADDRESS") {
+		fmt.Fprintln(w, temporalClientHelp)
+	}
 }
 
 func defaultNote(f *flag.Flag) string {
@@ -166,3 +171,14 @@ func formatVersion(info *debug.BuildInfo) string {
 	parts = append(parts, info.GoVersion, runtime.GOOS+"/"+runtime.GOARCH)
 	return strings.Join(parts, ", ")
 }
+
+// temporalClientHelp ends the help of the commands that dial Temporal:
+// the SDK's settings they read besides the table's.
+const temporalClientHelp = `
+Temporal client (the SDK's environment configuration, as the Temporal CLI reads it):
+  TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE   a TOML profile (default file: temporalio/temporal.toml in the
+      user config dir, profile "default"): address, namespace, api_key, [tls]
+  TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_PATH,
+  TEMPORAL_TLS_CLIENT_KEY_PATH (or *_DATA), TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION,
+  TEMPORAL_CLIENT_AUTHORITY, TEMPORAL_GRPC_META_*   override the profile
+  address and namespace: flag, then TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE, then the profile, then the default`

@@ -85,6 +85,9 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		}
 		d.Config.TemporalAddress = d.Temporal.FrontendAddr()
 		d.Config.TemporalUIURL = d.Temporal.UIURL()
+		// The profile's TLS and API key are a cluster's: the embedded
+		// server serves plaintext.
+		d.Config.TemporalProfile = TemporalProfile{}
 	}
 	if !opts.NoQuoteServer {
 		if d.Quotes, err = StartQuoteServer(d.Config, logger); err != nil {
@@ -98,6 +101,7 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 	if d.Client, err = dial(ctx, d.Config, logger, d.Telemetry); err != nil {
 		return nil, err
 	}
+	logger.Info("connected to Temporal", append(d.Config.TemporalAttrs(), "embedded", d.Temporal != nil)...)
 	if d.Acts, err = NewActivities(d.Config, d.DB, logger, d.Telemetry.Registry); err != nil {
 		return nil, err
 	}

@@ -67,6 +67,10 @@ type Config struct {
 
 	TemporalPersistence string // TEMPORAL_PERSISTENCE: PersistenceSQLite or PersistencePostgres (embedded Temporal)
 
+	// TemporalProfile is the rest of the client's settings (TLS, API key),
+	// from the SDK's config file and variables (Load); zero: plaintext.
+	TemporalProfile TemporalProfile
+
 	Registration   string         // REGISTRATION: open or closed (self-service sign-up)
 	SessionTTL     time.Duration  // SESSION_TTL: how long a web login lasts
 	LoginUserEvery time.Duration  // LOGIN_USER_EVERY: web.LoginLimit.PerUser as an interval
@@ -106,7 +110,8 @@ func (c Config) LoggerTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// Dial connects to Temporal at c.TemporalAddress.
+// Dial connects to Temporal at c.TemporalAddress (TEMPORAL_FRONTEND_ADDR
+// when empty) with c.TemporalProfile's TLS and credentials.
 func Dial(ctx context.Context, c Config, logger *slog.Logger) (client.Client, error) {
 	return dial(ctx, c, logger, nil)
 }
@@ -114,10 +119,13 @@ func Dial(ctx context.Context, c Config, logger *slog.Logger) (client.Client, er
 // dial is Dial reporting the SDK's metrics, and traces when they are on,
 // through tel (nil: neither).
 func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
-	addr := cmp.Or(c.TemporalAddress, c.EmbeddedFrontend)
+	opts, err := c.clientOptions()
+	if err != nil {
+		return nil, err
+	}
 	// The SDK logs every workflow-level event at info; keep it to warnings.
 	quiet := slog.New(&levelHandler{min: slog.LevelWarn, Handler: logger.Handler()})
-	opts := client.Options{HostPort: addr, Namespace: c.TemporalNamespace, Logger: sdklog.NewStructuredLogger(quiet)}
+	opts.Logger = sdklog.NewStructuredLogger(quiet)
 	if tel != nil {
 		if err := tel.ClientOptions(&opts); err != nil {
 			return nil, err
@@ -125,7 +133,8 @@ func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Tel
 	}
 	cl, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to Temporal at %s: %w", addr, err)
+		return nil, fmt.Errorf("connecting to Temporal at %s (namespace %s, TLS %s): %w%s",
+			opts.HostPort, opts.Namespace, c.tlsMode(), err, c.tlsHint(err))
 	}
 	return cl, nil
 }

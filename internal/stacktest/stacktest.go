@@ -22,6 +22,11 @@ type Options struct {
 	AdminPass    string
 	NoWorker     bool
 	LogLevel     string // default "warn"
+	// TemporalEnv, when set, are Temporal client variables (the SDK's:
+	// TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_CONFIG_FILE...) read as
+	// the commands read them: the stack dials that Temporal instead of
+	// embedding one.
+	TemporalEnv stack.MapEnv
 }
 
 // Start brings a stack up for t and stops it when t ends.
@@ -29,6 +34,11 @@ func Start(t testing.TB, opts Options) *stack.Dev {
 	t.Helper()
 	cfg := stack.FromEnv()
 	cfg.TemporalAddress = ""
+	if opts.TemporalEnv != nil {
+		if err := cfg.Load(opts.TemporalEnv, "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"); err != nil {
+			t.Fatalf("the Temporal client settings: %v", err)
+		}
+	}
 	cfg.EmbeddedFrontend = "127.0.0.1:0"
 	// Free ports like every other listener: the fixed default (7243) may be
 	// a running `make run`'s or another test package's.
