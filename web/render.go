@@ -13,7 +13,7 @@ import (
 // pageInfo is what the layout needs to know about the page and its viewer.
 type pageInfo struct {
 	Title            string
-	Nav              string   // which navigation entry is current: "dashboard", "history", "account", "admin"
+	Nav              string   // which navigation entry is current: "dashboard", "history", "account", "admin", "system"
 	Session          *session // nil when signed out
 	RegistrationOpen bool
 }

@@ -83,7 +83,7 @@ const systemEvery = 5 * time.Second
 // systemPage is the administrators' System page; it follows the system
 // live over systemEvents.
 func (s *Server) systemPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, http.StatusOK, systemView(s.page(r, "System", "admin"), s.snapshot(r.Context())))
+	s.renderPage(w, r, http.StatusOK, systemView(s.page(r, "System", "system"), s.snapshot(r.Context())))
 }
 
 // snapshot asks System, bounded in time so a slow dependency cannot hold a

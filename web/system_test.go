@@ -88,6 +88,13 @@ func TestSystemPageShowsTheSnapshot(t *testing.T) {
 			t.Errorf("%s shows %q, want %q", id, got, want)
 		}
 	}
+	at := findAll(doc, func(n *html.Node) bool { return n.Data == "time" && attr(n.Parent, "data-testid") == "system-at" })
+	if len(at) != 1 || attr(at[0], "datetime") == "" || attr(at[0], "data-local") != "clock" {
+		t.Errorf("the snapshot's time is not a <time data-local=clock datetime=...>: %d found", len(at))
+	}
+	if got := textByAttr(doc, "data-testid", "system-at"); !strings.HasPrefix(got, "As of ") || !strings.HasSuffix(got, " UTC") {
+		t.Errorf("system-at reads %q", got)
+	}
 	if got := textByAttr(doc, "data-backlog", "workflow"); got != "account batches: 5, oldest 2.3s" {
 		t.Errorf("workflow backlog %q", got)
 	}
@@ -153,6 +160,24 @@ func TestSystemPageIsForAdministrators(t *testing.T) {
 	}
 	if sys.calls != 0 {
 		t.Errorf("System asked %d times for refused requests", sys.calls)
+	}
+	systemLinks := func(page string) []*html.Node {
+		return findAll(parseHTML(t, page), func(n *html.Node) bool { return n.Data == "a" && attr(n, "href") == "/admin/system" })
+	}
+	if links := systemLinks(trader.get("/").body); len(links) != 0 {
+		t.Error("a trader's navigation links to the System page")
+	}
+}
+
+// TestSystemPageInTheNavigation: administrators reach the page from the
+// navigation, which marks it current there.
+func TestSystemPageInTheNavigation(t *testing.T) {
+	_, b := systemAdmin(t, busySystem())
+	for path, current := range map[string]bool{"/": false, "/admin/system": true} {
+		links := findAll(parseHTML(t, b.get(path).body), func(n *html.Node) bool { return n.Data == "a" && attr(n, "href") == "/admin/system" })
+		if len(links) != 1 || (attr(links[0], "aria-current") == "page") != current {
+			t.Errorf("%s: %d System links, current=%v; want one, current %v", path, len(links), len(links) == 1 && attr(links[0], "aria-current") == "page", current)
+		}
 	}
 }
 
