@@ -29,6 +29,9 @@ type Line struct {
 	Title, Desc string
 	Points      []Point // any order: drawn by time
 	Format      Format  // value labels; nil: Number
+	// FromZero makes the value axis include zero: for rates and counts,
+	// where a baseline above zero would exaggerate the swings.
+	FromZero bool
 	// MinStep is the finest value step the axis may use (0.01 for money,
 	// so no two labels read the same); 0: any.
 	MinStep   decimal.Decimal
@@ -85,6 +88,9 @@ func (c Line) Layout() LineLayout {
 	lo, hi := l.Points[0].V, l.Points[0].V
 	for _, p := range l.Points {
 		lo, hi = decimal.Min(lo, p.V), decimal.Max(hi, p.V)
+	}
+	if c.FromZero {
+		lo, hi = decimal.Min(lo, decimal.Zero), decimal.Max(hi, decimal.Zero)
 	}
 	axis := niceAxis(lo, hi, c.MinStep)
 	l.YMin, l.YMax = axis.Min, axis.Max

@@ -84,6 +84,10 @@ func TestLineLayoutEdgeCases(t *testing.T) {
 			t.Errorf("a flat series drawn at y=%v, on the edge of %+v", p.Y, flat.Plot)
 		}
 	}
+	rates := Line{FromZero: true, Points: []Point{pt(0, "800"), pt(time.Second, "1200")}}.Layout()
+	if !rates.YMin.IsZero() || !rates.YMax.Equal(decimal.NewFromInt(1500)) {
+		t.Errorf("FromZero: axis %v..%v, want 0..1500", rates.YMin, rates.YMax)
+	}
 	zero := Line{Points: []Point{pt(0, "0"), pt(time.Second, "0")}}.Layout()
 	if !zero.YMin.Equal(decimal.NewFromInt(-1)) || !zero.YMax.Equal(decimal.NewFromInt(1)) {
 		t.Errorf("an all-zero series gets the axis %v..%v, want -1..1", zero.YMin, zero.YMax)
