@@ -189,6 +189,13 @@ func TestBrowserShowsTimesInTheBrowsersZone(t *testing.T) {
 				t.Errorf("the dashboard says %q, want %q", got, "As of "+zc.stampA)
 			}
 			ui.WaitText("#tz-note", "times in "+zc.icuName+" (UTC on hover)")
+			// A longer zone name must not push the holdings table past its
+			// card (it did while times never wrapped).
+			if browsertest.Eval[bool](ui, "measure the holdings table", `(() => {
+				const w = document.querySelector("section[aria-labelledby=holdings-title] .table-wrap");
+				return w.scrollWidth > w.clientWidth; })()`) {
+				t.Error("the holdings table is wider than its card")
+			}
 			ui.Screenshot("tz-01-dashboard-" + name)
 
 			// A summary refreshed by a server-sent event, then a QUOTE's reply.
