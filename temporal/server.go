@@ -129,6 +129,9 @@ type Options struct {
 	// info the server logs every shard, queue and membership change.
 	// A *slog.LevelVar allows changing it while the server runs.
 	LogLevel slog.Leveler
+	// Cluster, when set, makes the server one node of a multi-node cluster
+	// on PostgresURL (required) instead of a single node.
+	Cluster *ClusterOptions
 	// PostgresURL, when set, keeps the server's state in PostgreSQL
 	// (Temporal's postgres12 plugin) instead of SQLite: a postgres:// URL
 	// of its database, with visibility in the database of the same name
@@ -213,6 +216,11 @@ func (o Options) withDefaults() (Options, error) {
 			return o, err
 		}
 	}
+	if o.Cluster != nil {
+		if err := o.Cluster.validate(o); err != nil {
+			return o, err
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -277,7 +285,7 @@ func lockDataDir(dataDir string) (*os.File, error) {
 }
 
 func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error {
-	internalPorts, err := reserveAll(&addrs)
+	internalPorts, err := reserveAll(&addrs, opts.Cluster)
 	if err != nil {
 		return err
 	}
@@ -323,27 +331,21 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 }
 
 // reserveAll picks every port in one reservation, so that none is handed
-// out twice, and fills in the ports that were 0. It returns the port of
-// each service; the frontend's HTTP API is configured apart from them.
-func reserveAll(addrs *listeners) (map[primitives.ServiceName]int, error) {
-	ports, err := reservePorts(
-		portRequest{addrs.frontend.host, addrs.frontend.port},
-		portRequest{loopback, 0}, // history
-		portRequest{loopback, 0}, // matching
-		portRequest{loopback, 0}, // worker
-		portRequest{addrs.ui.host, addrs.ui.port},
-		portRequest{addrs.http.host, addrs.http.port},
-	)
+// out twice, and fills in the ports that were 0. It returns where each
+// service listens (and, for a cluster node, its membership port); the
+// frontend's HTTP API is configured apart from them.
+func reserveAll(addrs *listeners, cluster *ClusterOptions) (serviceLayout, error) {
+	reqs := append([]portRequest{
+		{addrs.frontend.host, addrs.frontend.port},
+		{addrs.ui.host, addrs.ui.port},
+		{addrs.http.host, addrs.http.port},
+	}, internalPortRequests(cluster)...)
+	reserved, err := reservePorts(reqs...)
 	if err != nil {
-		return nil, err
+		return serviceLayout{}, err
 	}
-	addrs.frontend.port, addrs.ui.port, addrs.http.port = ports[0], ports[4], ports[5]
-	return map[primitives.ServiceName]int{
-		primitives.FrontendService: ports[0],
-		primitives.HistoryService:  ports[1],
-		primitives.MatchingService: ports[2],
-		primitives.WorkerService:   ports[3],
-	}, nil
+	addrs.frontend.port, addrs.ui.port, addrs.http.port = reserved[0], reserved[1], reserved[2]
+	return newServiceLayout(reserved[0], reserved[3:], cluster), nil
 }
 
 // waitReady waits until the frontend answers for the namespace and the
@@ -467,7 +469,7 @@ func sqliteConfig(path string, pragmas map[string]string) *config.SQL {
 // where each service listens. The frontend also serves Temporal's HTTP API
 // (curl can use it, and so does Nexus) unless frontendHTTP is off: the
 // server treats HTTP port 0 as "no HTTP API".
-func serverConfig(st stores, frontend, frontendHTTP listenAddr, ports map[primitives.ServiceName]int) *config.Config {
+func serverConfig(st stores, frontend, frontendHTTP listenAddr, layout serviceLayout) *config.Config {
 	httpAddress := "" // what the cluster metadata advertises: nothing when off
 	if frontendHTTP.host != "" {
 		httpAddress = frontendHTTP.dialAddr()
@@ -502,8 +504,8 @@ func serverConfig(st stores, frontend, frontendHTTP listenAddr, ports map[primit
 		},
 	}
 	conf.DCRedirectionPolicy.Policy = "noop"
-	conf.Services = make(map[string]config.Service, len(ports))
-	for service, port := range ports {
+	conf.Services = make(map[string]config.Service, len(layout.grpc))
+	for service, port := range layout.grpc {
 		bindIP := loopback
 		if service == primitives.FrontendService {
 			bindIP = frontend.host
@@ -521,12 +523,20 @@ func serverConfig(st stores, frontend, frontendHTTP listenAddr, ports map[primit
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = frontend.dialAddr()
+	if layout.cluster != nil {
+		configureCluster(&conf, layout)
+	}
 	return &conf
 }
 
-func staticHosts(frontend listenAddr, ports map[primitives.ServiceName]int) map[primitives.ServiceName]static.Hosts {
-	hosts := make(map[primitives.ServiceName]static.Hosts, len(ports))
-	for service, port := range ports {
+// staticHosts is where a single node's services find each other; nil for
+// a cluster node, which the server then gives ringpop membership instead.
+func staticHosts(frontend listenAddr, layout serviceLayout) map[primitives.ServiceName]static.Hosts {
+	if layout.cluster != nil {
+		return nil
+	}
+	hosts := make(map[primitives.ServiceName]static.Hosts, len(layout.grpc))
+	for service, port := range layout.grpc {
 		hosts[service] = static.SingleLocalHost(net.JoinHostPort(loopback, strconv.Itoa(port)))
 	}
 	hosts[primitives.FrontendService] = static.SingleLocalHost(frontend.dialAddr())

@@ -286,6 +286,13 @@ func TestStartRejectsBadOptions(t *testing.T) {
 			"needs CertPEM, KeyPEM and CAPEM"},
 		{"TLS with another certificate's key", temporal.Options{TLS: &temporal.TLSOptions{CertPEM: certs.ServerCertPEM,
 			KeyPEM: certs.ClientKeyPEM, CAPEM: certs.CAPEM}}, "Options.TLS certificate"},
+		{"cluster node without Postgres", temporal.Options{Cluster: &temporal.ClusterOptions{InternalPortBase: 21000}}, "needs PostgresURL"},
+		{"cluster node without internal ports", temporal.Options{PostgresURL: "postgres://u@127.0.0.1:5432/t",
+			Cluster: &temporal.ClusterOptions{}}, "want 1 to 32761 (Temporal stores membership ports as SMALLINT)"},
+		{"cluster membership port above a SMALLINT", temporal.Options{PostgresURL: "postgres://u@127.0.0.1:5432/t",
+			Cluster: &temporal.ClusterOptions{InternalPortBase: 32762}}, "internal port base 32762: want 1 to 32761"},
+		{"cluster address without port", temporal.Options{PostgresURL: "postgres://u@127.0.0.1:5432/t",
+			Cluster: &temporal.ClusterOptions{InternalPortBase: 21000, Address: "nonsense"}}, "cluster address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name != "no data dir" {
