@@ -24,7 +24,7 @@ func TestWorkflowSurvivesRestartOnPostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	name := testdb.Name("temporal_pg")
-	mainURL := freshDatabase(t, ctx, name)
+	mainURL := testdb.EmptyNamed(t, name) // dropped after the server, whose cleanup is registered later, stops
 	visibilityURL := dropAtEnd(t, mainURL, name+temporal.VisibilitySuffix)
 	dir := t.TempDir()
 
@@ -52,24 +52,6 @@ func TestWorkflowSurvivesRestartOnPostgres(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
-}
-
-// freshDatabase creates an empty database named name for t, dropped when
-// t ends (after the server, whose cleanup is registered later, stops).
-func freshDatabase(t *testing.T, ctx context.Context, name string) string {
-	t.Helper()
-	url, drop, err := testdb.New(ctx, name, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := drop(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	return url
 }
 
 // dropAtEnd is the URL of database name beside serverURL's, which the

@@ -36,11 +36,24 @@ func Empty(t testing.TB) string {
 	return create(t, false)
 }
 
+// EmptyNamed creates an empty database called name (an identifier: see
+// Name) for t, for a server that sets up databases of its own (Temporal's),
+// and returns its URL; it is dropped when t ends.
+func EmptyNamed(t testing.TB, name string) string {
+	t.Helper()
+	return createNamed(t, name, false)
+}
+
 func create(t testing.TB, migrate bool) string {
+	t.Helper()
+	return createNamed(t, Name(t.Name()), migrate)
+}
+
+func createNamed(t testing.TB, name string, migrate bool) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url, drop, err := New(ctx, Name(t.Name()), migrate)
+	url, drop, err := New(ctx, name, migrate)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
