@@ -63,7 +63,7 @@ func workloadMixedSpec() *spec {
 // scenario's stack is embedded on free ports.
 func mixedSettings() []string {
 	return slices.DeleteFunc(workloadRunSettings(), func(s string) bool {
-		return s == "TEMPORAL_ADDRESS" || s == "TEMPORAL_FRONTEND_ADDR"
+		return s == "TEMPORAL_ADDRESS" || s == "TEMPORAL_FRONTENDS" || s == "TEMPORAL_FRONTEND_ADDR"
 	})
 }
 

@@ -24,7 +24,7 @@ import (
 
 // The settings the commands share (stack.Settings has them all).
 func clientSettings() []string {
-	return []string{"TEMPORAL_ADDRESS", "TEMPORAL_FRONTEND_ADDR", "TEMPORAL_NAMESPACE"}
+	return []string{"TEMPORAL_ADDRESS", "TEMPORAL_FRONTENDS", "TEMPORAL_FRONTEND_ADDR", "TEMPORAL_NAMESPACE"}
 }
 
 func webSettings() []string {
@@ -135,7 +135,7 @@ func runWorker(ctx context.Context, cfg stack.Config, _ []string) error {
 	if err := serveMetrics(ctx, cfg.MetricsAddr, logger, dev); err != nil {
 		return err
 	}
-	logger.Info("worker running", "temporal", dev.Config.TemporalAddress, "task_queue", cfg.TaskQueue, "quote_server", cfg.QuoteServerAddr)
+	logger.Info("worker running", "temporal", dev.Config.TemporalAddress, "frontends", cfg.TemporalFrontends, "task_queue", cfg.TaskQueue, "quote_server", cfg.QuoteServerAddr)
 	<-ctx.Done()
 	return nil
 }

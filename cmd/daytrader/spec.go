@@ -38,7 +38,7 @@ type runFunc func(ctx context.Context, cfg stack.Config, args []string) error
 
 // commands is every command, in the order of `daytrader -h`.
 func commands() []*spec {
-	return append(serveCommands(), workloadCommands()...)
+	return slices.Concat(serveCommands(), []*spec{temporalNodeSpec()}, workloadCommands())
 }
 
 // parse reads sp's settings from the environment, then its flags and

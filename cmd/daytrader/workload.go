@@ -260,7 +260,7 @@ func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slo
 func embeddedConfig(cfg stack.Config, dbURL, dataDir string) stack.Config {
 	cfg.DatabaseURL = dbURL
 	cfg.DataDir = dataDir
-	cfg.TemporalAddress = "" // embedded
+	cfg.TemporalAddress, cfg.TemporalFrontends = "", nil // embedded
 	cfg.EmbeddedFrontend = "127.0.0.1:0"
 	cfg.TemporalUIAddr = ""
 	cfg.TemporalHTTPAddr = ""

@@ -79,7 +79,7 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		OTLPEndpoint: c.OTLPEndpoint, SpanExporter: opts.SpanExporter}); err != nil {
 		return nil, err
 	}
-	if c.TemporalAddress == "" {
+	if c.TemporalAddress == "" && len(c.TemporalFrontends) == 0 {
 		if d.Temporal, err = StartTemporal(ctx, c, logger); err != nil {
 			return nil, fmt.Errorf("embedded Temporal: %w", err)
 		}

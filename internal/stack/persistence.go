@@ -29,6 +29,12 @@ const maxIdentifier = 63
 // TEMPORAL_PERSISTENCE=postgres: DATABASE_URL with its database name
 // followed by _temporal (Temporal adds _visibility for its second one).
 func TemporalDatabaseURL(databaseURL string) (string, error) {
+	return siblingDatabaseURL(databaseURL, temporalDatabaseSuffix)
+}
+
+// siblingDatabaseURL is DATABASE_URL with suffix added to its database
+// name, refused when Temporal's visibility database name would be cut.
+func siblingDatabaseURL(databaseURL, suffix string) (string, error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		return "", fmt.Errorf("DATABASE_URL %s: %w", Redact(databaseURL), err)
@@ -37,7 +43,7 @@ func TemporalDatabaseURL(databaseURL string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("DATABASE_URL %s names no database", Redact(databaseURL))
 	}
-	name += temporalDatabaseSuffix
+	name += suffix
 	if n := len(name + temporal.VisibilitySuffix); n > maxIdentifier {
 		return "", fmt.Errorf("DATABASE_URL's database name is too long for Temporal's databases (%s%s is %d bytes, at most %d)",
 			name, temporal.VisibilitySuffix, n, maxIdentifier)

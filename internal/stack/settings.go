@@ -74,6 +74,10 @@ func temporalSettings() []Setting {
 		{Env: "TEMPORAL_ADDRESS", Flag: "temporal-address", Default: "",
 			Help: "Temporal frontend of a cluster; empty: dev embeds Temporal, the other commands dial TEMPORAL_FRONTEND_ADDR",
 			bind: func(c *Config) value { return addrValue{&c.TemporalAddress, true} }},
+		{Env: "TEMPORAL_FRONTENDS", Flag: "temporal-frontends", Default: "",
+			Help: "every frontend of a multi-node Temporal cluster, comma-separated; clients spread their calls over them " +
+				"and carry on through the live ones when a node dies. Set, it replaces TEMPORAL_ADDRESS",
+			bind: func(c *Config) value { return addrListValue{&c.TemporalFrontends} }},
 		{Env: "TEMPORAL_NAMESPACE", Flag: "namespace", Default: "default",
 			Help: "Temporal namespace (the embedded server creates it)",
 			bind: func(c *Config) value { return textValue{&c.TemporalNamespace, true, "name"} }},

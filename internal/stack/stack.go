@@ -71,6 +71,8 @@ type Config struct {
 	// from the SDK's config file and variables (Load); zero: plaintext.
 	TemporalProfile TemporalProfile
 
+	TemporalFrontends []string // TEMPORAL_FRONTENDS: every frontend of a multi-node cluster; replaces TemporalAddress
+
 	Registration   string         // REGISTRATION: open or closed (self-service sign-up)
 	SessionTTL     time.Duration  // SESSION_TTL: how long a web login lasts
 	LoginUserEvery time.Duration  // LOGIN_USER_EVERY: web.LoginLimit.PerUser as an interval
@@ -134,7 +136,7 @@ func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Tel
 	cl, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Temporal at %s (namespace %s, TLS %s): %w%s",
-			opts.HostPort, opts.Namespace, c.tlsMode(), err, c.tlsHint(err))
+			c.temporalTarget(), opts.Namespace, c.tlsMode(), err, c.tlsHint(err))
 	}
 	return cl, nil
 }

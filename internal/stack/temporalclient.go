@@ -184,10 +184,19 @@ func (c Config) clientOptions() (client.Options, error) {
 	}
 	opts.HostPort = c.temporalTarget()
 	opts.Namespace = c.TemporalNamespace
+	useFrontends(&opts, c.TemporalFrontends)
 	return opts, nil
 }
 
-func (c Config) temporalTarget() string { return cmp.Or(c.TemporalAddress, c.EmbeddedFrontend) }
+// temporalTarget is whom the client dials, as logs and messages name it:
+// the TEMPORAL_FRONTENDS list (which useFrontends turns into the target),
+// else the address.
+func (c Config) temporalTarget() string {
+	if len(c.TemporalFrontends) > 0 {
+		return strings.Join(c.TemporalFrontends, ",")
+	}
+	return cmp.Or(c.TemporalAddress, c.EmbeddedFrontend)
+}
 
 // TemporalAttrs are log attributes saying which Temporal c dials and how:
 // address, namespace, TLS mode, whether an API key is set (never the

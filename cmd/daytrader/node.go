@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/daytradinginc/daytrader/internal/stack"
+)
+
+// temporalNodeSpec is `daytrader temporal-node`: one node of a multi-node
+// Temporal cluster, for trying a cluster on one machine and for the node
+// kill test (internal/chaos). Production clusters run Temporal's own server
+// images or Helm chart; see the README's At scale section.
+func temporalNodeSpec() *spec {
+	return &spec{name: "temporal-node",
+		summary: "one node of a multi-node Temporal cluster on PostgreSQL (start one, then the others)",
+		about: "Runs all four Temporal services as one node of a cluster whose nodes share DATABASE_URL's server:\n" +
+			"Temporal's state in NAME_cluster and NAME_cluster_visibility beside DATABASE_URL's NAME (created\n" +
+			"by the first node), membership through those databases (ringpop, no list of hosts). Each node needs\n" +
+			"its own TEMPORAL_FRONTEND_ADDR, DATA_DIR and, when on, TEMPORAL_HTTP_ADDR and TEMPORAL_UI_ADDR;\n" +
+			"clients dial every node with TEMPORAL_FRONTENDS, whose first address the cluster records as its own.",
+		settings: []string{"TEMPORAL_FRONTEND_ADDR", "TEMPORAL_HTTP_ADDR", "TEMPORAL_UI_ADDR", "TEMPORAL_FRONTENDS",
+			"TEMPORAL_NAMESPACE", "DATABASE_URL", "DATA_DIR", "LOG_LEVEL", "LOG_FORMAT"},
+		flags: temporalNodeFlags}
+}
+
+func temporalNodeFlags(fs *flag.FlagSet) runFunc {
+	portBase := fs.Int("internal-ports", 0,
+		"required: the first of 7 consecutive ports on 127.0.0.1, at most 32761, for what clients never dial "+
+			"(history, matching and worker gRPC, then the membership ports of frontend, history, matching and worker)")
+	return func(ctx context.Context, cfg stack.Config, _ []string) error {
+		return runTemporalNode(ctx, cfg, *portBase)
+	}
+}
+
+func runTemporalNode(ctx context.Context, cfg stack.Config, portBase int) error {
+	logger := cfg.Logger()
+	srv, err := stack.StartTemporalNode(ctx, cfg, portBase, logger)
+	if err != nil {
+		return fmt.Errorf("temporal node: %w", err)
+	}
+	defer srv.Stop()
+	logger.Info("Temporal node running", "frontend", srv.FrontendAddr(), "http_api", srv.HTTPURL(), "ui", srv.UIURL(),
+		"namespace", srv.Namespace(), "data_dir", cfg.DataDir)
+	<-ctx.Done()
+	logger.Info("stopping the Temporal node")
+	return nil
+}
