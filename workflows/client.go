@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/trading"
@@ -55,6 +56,13 @@ func (s *Accounts) startOptions(user string, priority int) client.StartWorkflowO
 // Send delivers an ordered batch of one user's commands in one signal,
 // starting the account workflow if it is not running. When Send returns nil
 // Temporal has durably recorded the batch: it will be processed.
+//
+// A failure that passes by itself is retried, for up to SendRetryFor: on a
+// multi-node cluster a node that dies takes the frontend and the history
+// shards it served with it, and calls fail (Unavailable, or the SDK's 10 s
+// per call running out) until another node has taken its shards over. A
+// retry cannot double a batch that did arrive: the account ignores
+// transaction numbers it has seen.
 func (s *Accounts) Send(ctx context.Context, user string, cmds []trading.Command) error {
 	// Checked here, not left to Temporal: the SDK cannot even address an id
 	// with non-ASCII characters, and "" or "../x" would start a workflow that
@@ -67,9 +75,44 @@ func (s *Accounts) Send(ctx context.Context, user string, cmds []trading.Command
 			return fmt.Errorf("command %s is not for user %s", c, user)
 		}
 	}
-	_, err := s.Client.SignalWithStartWorkflow(ctx, AccountWorkflowID(user), SignalCommands, cmds,
-		s.startOptions(user, PriorityBulk), Account, AccountInput{User: user})
-	return err
+	return retryPassing(ctx, func() error {
+		_, err := s.Client.SignalWithStartWorkflow(ctx, AccountWorkflowID(user), SignalCommands, cmds,
+			s.startOptions(user, PriorityBulk), Account, AccountInput{User: user})
+		return err
+	})
+}
+
+// SendRetryFor is how long Send keeps retrying a passing failure: longer
+// than a Temporal node's shards take to move (seconds), short enough that
+// a cluster that is down is reported.
+const SendRetryFor = time.Minute
+
+// retryPassing calls call until it succeeds, fails for good, ctx ends or
+// SendRetryFor has passed, waiting 100 ms, then twice as long each time up
+// to 2 s, between attempts.
+func retryPassing(ctx context.Context, call func() error) error {
+	giveUp := time.Now().Add(SendRetryFor)
+	wait := 100 * time.Millisecond
+	for {
+		err := call()
+		if err == nil || !passing(err) || ctx.Err() != nil || time.Now().Add(wait).After(giveUp) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// passing reports whether err may pass by itself: the service unreachable
+// or out of time for the one call (the caller's ctx is checked apart).
+func passing(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Execute runs one command on its account and returns the result once it is
