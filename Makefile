@@ -53,10 +53,16 @@ bench: postgres build
 	$(BIN) workload run --embedded --quote-latency legacy --dump-dir $(CURDIR)/artifacts/bench \
 		--validate-xsd $(SHARED)/spec/logfile.xsd $(SHARED)/workloads/100User_testWorkLoad
 
-## chaos: the fault-injection tests bigger than in `make test`, plus the 100-user ledger check
+## chaos: the fault-injection tests bigger than in `make test`, the 100-user ledger check, a 50,000-command node kill
 chaos: postgres build
 	CHAOS_USERS=50 CHAOS_LINES=20000 CHAOS_KILLS=4 $(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/
 	CHAOS_WORKLOAD=100User_testWorkLoad $(GO) test -count=1 -timeout 30m -run TestChaosLedger -v ./internal/chaos/
+	CHAOS_USERS=100 CHAOS_LINES=50000 $(GO) test -count=1 -timeout 30m -run TestClusterNodeKill -v ./internal/chaos/
+
+## cluster: a two-node Temporal cluster on Postgres + quote emulator + 2 workers + web (scripts/cluster.sh). Ctrl-C stops.
+.PHONY: cluster
+cluster: postgres build
+	scripts/cluster.sh
 
 ## generate: regenerate templ's Go code (run inside web/, so file names match what the test expects)
 generate:

@@ -24,5 +24,9 @@
 //	                TestChaosLedger runs instead of the generated workload
 //	                (100User_testWorkLoad is the full course run)
 //
+// TestClusterNodeKill runs a two-node Temporal cluster (`daytrader
+// temporal-node`) and kill -9s one node mid-run; its workload defaults to 20
+// users and 6,000 lines (`make chaos`: 100 users, 50,000 lines).
+//
 // A run bigger than the defaults is a heavy variant: `go test -short` skips it.
 package chaos

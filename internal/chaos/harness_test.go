@@ -165,6 +165,38 @@ func send(ctx context.Context, accounts *workflows.Accounts, byUser map[string][
 	return sent, nil
 }
 
+// background is a workload being sent while a test breaks something.
+type background struct {
+	sent  []int64    // every command's transaction number
+	start time.Time  // when the first command went
+	done  chan error // the send's result, once every command was sent
+}
+
+// sendInBackground starts sending w's commands (send) and returns at once.
+func sendInBackground(ctx context.Context, accounts *workflows.Accounts, w *workload) *background {
+	b := &background{sent: w.txNums(), start: time.Now(), done: make(chan error, 1)}
+	go func() {
+		_, err := send(ctx, accounts, w.ByUser)
+		b.done <- err
+	}()
+	return b
+}
+
+// waitFor waits until n of the commands are processed, so that a fault
+// lands in the middle of the run, and fails the test if the run ended
+// first: then the fault would interrupt nothing.
+func (b *background) waitFor(ctx context.Context, t *testing.T, db *pgxpool.Pool, n int) tally {
+	t.Helper()
+	c := waitForAudit(ctx, t, db, b.sent, n, 2*time.Minute)
+	if c.Processed < n {
+		t.Fatalf("only %d of %d commands processed, %d wanted before the fault", c.Processed, len(b.sent), n)
+	}
+	if c.Processed >= len(b.sent) {
+		t.Fatalf("the workload was done before the fault could interrupt it: make it bigger (CHAOS_LINES)")
+	}
+	return c
+}
+
 // tally is what the audit says about a set of sent commands: every command
 // must have exactly one userCommand record.
 type tally struct {

@@ -94,12 +94,18 @@ type size struct {
 // the defaults is a heavy variant, which -short skips.
 func scenarioSize(t testing.TB) size {
 	t.Helper()
+	return scenarioSizeOr(t, size{Users: defaultUsers, Lines: defaultLines})
+}
+
+// scenarioSizeOr is scenarioSize for a scenario with defaults of its own.
+func scenarioSizeOr(t testing.TB, def size) size {
+	t.Helper()
 	s := size{
-		Users: knob(t, "CHAOS_USERS", defaultUsers),
-		Lines: knob(t, "CHAOS_LINES", defaultLines),
+		Users: knob(t, "CHAOS_USERS", def.Users),
+		Lines: knob(t, "CHAOS_LINES", def.Lines),
 		Seed:  int64(knob(t, "CHAOS_SEED", 1)),
 	}
-	if testing.Short() && (s.Users > defaultUsers || s.Lines > defaultLines) {
+	if testing.Short() && (s.Users > def.Users || s.Lines > def.Lines) {
 		t.Skipf("heavy variant (CHAOS_USERS=%d CHAOS_LINES=%d) skipped in -short mode", s.Users, s.Lines)
 	}
 	return s

@@ -35,17 +35,8 @@ func TestFaultPostgresOutage(t *testing.T) {
 	}
 	defer db.Close()
 
-	sent := w.txNums()
-	start := time.Now()
-	sendDone := make(chan error, 1)
-	go func() {
-		_, err := send(ctx, accounts, w.ByUser)
-		sendDone <- err
-	}()
-	c := waitForAudit(ctx, t, db, sent, len(sent)/3, 2*time.Minute)
-	if c.Processed >= len(sent) {
-		t.Fatal("the workload was done before Postgres stopped: make it bigger (CHAOS_LINES)")
-	}
+	run := sendInBackground(ctx, accounts, w)
+	c := run.waitFor(ctx, t, db, len(run.sent)/3)
 	pg.run(t, "stop")
 	stoppedAt := time.Now()
 	// While Postgres is down the accounts still answer queries (the web
@@ -60,11 +51,11 @@ func TestFaultPostgresOutage(t *testing.T) {
 	time.Sleep(time.Until(stoppedAt.Add(postgresOutage)))
 	pg.run(t, "start")
 	faults := fmt.Sprintf("postgres down %s at %d/%d processed (accounts had applied %d mid-outage)",
-		time.Since(stoppedAt).Round(100*time.Millisecond), c.Processed, len(sent), during)
-	if err := <-sendDone; err != nil {
+		time.Since(stoppedAt).Round(100*time.Millisecond), c.Processed, len(run.sent), during)
+	if err := <-run.done; err != nil {
 		t.Fatal(err)
 	}
-	finish(ctx, t, "postgres outage", faults, start, db, accounts, w, sent)
+	finish(ctx, t, "postgres outage", faults, run.start, db, accounts, w, run.sent)
 	stats, err := checkLedger(ctx, t, audit.NewStore(db), accounts, w)
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,9 @@ type stackConfig struct {
 	DatabaseURL  string
 	QuotePrices  string // fixed prices file for the emulator; "" = seeded walk
 	QuoteLatency string // "" = none
+	// Frontends are every frontend of a multi-node Temporal cluster
+	// (TEMPORAL_FRONTENDS); the processes then dial them instead.
+	Frontends []string
 }
 
 func newStackConfig(t testing.TB, databaseURL, pricesFile string) stackConfig {
@@ -76,6 +79,7 @@ func (c stackConfig) env(temporalAddress string) []string {
 	}
 	vars := map[string]string{
 		"TEMPORAL_ADDRESS":       temporalAddress,
+		"TEMPORAL_FRONTENDS":     strings.Join(c.Frontends, ","),
 		"TEMPORAL_NAMESPACE":     "default",
 		"TEMPORAL_FRONTEND_ADDR": c.Frontend,
 		"TEMPORAL_UI_ADDR":       "127.0.0.1:0",
@@ -257,15 +261,20 @@ func (o *output) tail() string {
 	return strings.Join(o.last, "\n") + "\n" + string(o.partial) + "\n(whole log: " + o.file.Name() + ")"
 }
 
-// dialTemporal connects the test to the stack's Temporal frontend.
-func dialTemporal(t testing.TB, addr string) client.Client {
+// dialTemporal connects the test to the stack's Temporal frontend, or to
+// every frontend of a cluster as the processes do (stack.FrontendsTarget).
+func dialTemporal(t testing.TB, addrs ...string) client.Client {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet)})
+	opts := client.Options{HostPort: addrs[0], Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet)}
+	if len(addrs) > 1 {
+		opts.HostPort, opts.ConnectionOptions.DialOptions = stack.FrontendsTarget(addrs)
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		t.Fatalf("dialing Temporal at %s: %v", addr, err)
+		t.Fatalf("dialing Temporal at %s: %v", strings.Join(addrs, ","), err)
 	}
 	t.Cleanup(c.Close)
 	return c

@@ -39,34 +39,22 @@ func TestFaultWorkerKill(t *testing.T) {
 	}
 	defer db.Close()
 
-	sent := w.txNums()
-	start := time.Now()
-	sendDone := make(chan error, 1)
-	go func() {
-		_, err := send(ctx, accounts, w.ByUser)
-		sendDone <- err
-	}()
+	run := sendInBackground(ctx, accounts, w)
+	sent := run.sent
 	var faults []string
 	lastKill := 0
 	for k := 1; k <= kills; k++ {
 		// Evenly spread, and each after the new worker has done some work.
-		target := max(len(sent)*k/(kills+2), lastKill+len(sent)/(4*(kills+2)))
-		c := waitForAudit(ctx, t, db, sent, target, 2*time.Minute)
-		if c.Processed < target {
-			t.Fatalf("only %d of %d commands processed before kill %d", c.Processed, len(sent), k)
-		}
-		if c.Processed >= len(sent) {
-			t.Fatalf("the workload was done before kill %d could interrupt it: make it bigger (CHAOS_LINES)", k)
-		}
+		c := run.waitFor(ctx, t, db, max(len(sent)*k/(kills+2), lastKill+len(sent)/(4*(kills+2))))
 		worker.kill(t)
 		lastKill = c.Processed
 		faults = append(faults, fmt.Sprintf("kill -9 worker at %d/%d processed", c.Processed, len(sent)))
 		worker = startWorker(t, cfg, fmt.Sprintf("worker-%d", k+1))
 	}
-	if err := <-sendDone; err != nil {
+	if err := <-run.done; err != nil {
 		t.Fatal(err)
 	}
-	finish(ctx, t, "worker kill", strings.Join(faults, "; "), start, db, accounts, w, sent)
+	finish(ctx, t, "worker kill", strings.Join(faults, "; "), run.start, db, accounts, w, sent)
 	stats, err := checkLedger(ctx, t, audit.NewStore(db), accounts, w)
 	if err != nil {
 		t.Fatal(err)
