@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/daytradinginc/daytrader/internal/htmltest"
 )
 
 // cell is one table cell as a reader sees it: its text with spaces
@@ -40,14 +42,8 @@ func tableRows(t *testing.T, page, rowAttr string) map[string]map[string]cell {
 	return rows
 }
 
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
+// attr is htmltest.Attr under the name the web tests use.
+var attr = htmltest.Attr
 
 func textOf(n *html.Node) string {
 	if n.Type == html.TextNode {

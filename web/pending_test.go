@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/daytradinginc/daytrader/internal/htmltest"
 )
 
 // TestCommandFormsShowAPendingState: while a command's update runs (which
@@ -66,13 +68,5 @@ func checkPendingForms(t *testing.T, page string) int {
 	return forms
 }
 
-func findAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	if n.Type == html.ElementNode && match(n) {
-		out = append(out, n)
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		out = append(out, findAll(c, match)...)
-	}
-	return out
-}
+// findAll is htmltest.Find under the name the web tests use.
+var findAll = htmltest.Find
