@@ -47,9 +47,23 @@ type Report struct {
 	// pattern (see MessagePattern), most frequent first.
 	Errors []ErrorGroup `json:"errors"`
 
+	// Progress is what the run's polls of the audit history counted, one
+	// sample a poll (--poll) and the exact end last: the commands sent and
+	// processed by then. A poll's processed count may lag the commits it
+	// missed until a later exact count (see waitProcessed), never run ahead.
+	Progress []ProgressSample `json:"progress"`
+
 	ParseErrors []LineError  `json:"parseErrors"` // malformed lines left out
 	Skipped     []LineError  `json:"skipped"`     // well-formed lines that cannot be run (a command with an empty user id)
 	Dumps       []DumpReport `json:"dumps"`       // the global DUMPLOGs, in file order
+}
+
+// ProgressSample is one poll of a run: Seconds after the first send, Sent
+// commands had been sent and Processed were audited.
+type ProgressSample struct {
+	Seconds   float64 `json:"seconds"`
+	Sent      int64   `json:"sent"`
+	Processed int64   `json:"processed"`
 }
 
 // CommandStats is one command name's share of the run.
@@ -146,6 +160,7 @@ func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, w
 	// Empty lists rather than null in the JSON.
 	r.ByCommand, r.Errors = nonNil(r.ByCommand), nonNil(r.Errors)
 	r.ParseErrors, r.Skipped, r.Dumps = nonNil(r.ParseErrors), nonNil(r.Skipped), nonNil(r.Dumps)
+	r.Progress = nonNil(r.Progress)
 	return nil
 }
 

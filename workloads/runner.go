@@ -143,7 +143,7 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.sendAll(sendCtx) }()
 
-	progress := newProgressView(opts, total)
+	progress := newProgressView(opts, total, start)
 	doneAt, processed, err := waitProcessed(ctx, a, mark, total, sender, sendDone, progress, opts)
 	progress.finish(err == nil)
 	if err != nil {
@@ -162,6 +162,7 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	if rep.WallSeconds > 0 {
 		rep.CommandsPerSecond = float64(processed) / rep.WallSeconds
 	}
+	rep.Progress = progress.samplesUntil(rep.WallSeconds, rep.Sent, processed)
 	for _, pe := range opts.ParseErrors {
 		rep.ParseErrors = append(rep.ParseErrors, LineError{Line: pe.LineNo, Text: pe.Text, Error: pe.Err.Error()})
 	}
@@ -406,20 +407,23 @@ func validateXML(ctx context.Context, xsd, path string) (valid bool, message str
 }
 
 // progressView shows sent and processed commands: a bar on a terminal, or
-// a line every ProgressEvery otherwise.
+// a line every ProgressEvery otherwise; it keeps every poll as a sample for
+// the report.
 type progressView struct {
-	w     io.Writer
-	total int64
-	bar   *progressbar.ProgressBar
-	every time.Duration
+	w       io.Writer
+	total   int64
+	bar     *progressbar.ProgressBar
+	every   time.Duration
+	start   time.Time
+	samples []ProgressSample
 
 	lastLine      time.Time
 	lastProcessed int64
 	lastSent      int64
 }
 
-func newProgressView(opts RunOptions, total int64) *progressView {
-	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now()}
+func newProgressView(opts RunOptions, total int64, start time.Time) *progressView {
+	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now(), start: start}
 	if v.w == nil || total == 0 {
 		v.w = nil
 		return v
@@ -441,6 +445,7 @@ func newProgressView(opts RunOptions, total int64) *progressView {
 }
 
 func (v *progressView) update(sent, processed int64) {
+	v.samples = append(v.samples, ProgressSample{Seconds: time.Since(v.start).Seconds(), Sent: sent, Processed: processed})
 	if v.w == nil {
 		return
 	}
@@ -459,6 +464,18 @@ func (v *progressView) update(sent, processed int64) {
 	rate := float64(processed-v.lastProcessed) / now.Sub(v.lastLine).Seconds()
 	fmt.Fprintf(v.w, "workload: sent %d/%d, processed %d/%d (%.0f commands/s)\n", sent, v.total, processed, v.total, rate)
 	v.lastLine, v.lastProcessed, v.lastSent = now, processed, sent
+}
+
+// samplesUntil are the polls before the run's end (the last poll may come
+// after it: the end is the last commit, when known) and the end itself.
+func (v *progressView) samplesUntil(end float64, sent, processed int64) []ProgressSample {
+	var out []ProgressSample
+	for _, s := range v.samples {
+		if s.Seconds < end {
+			out = append(out, s)
+		}
+	}
+	return append(out, ProgressSample{Seconds: end, Sent: sent, Processed: processed})
 }
 
 func (v *progressView) finish(completed bool) {

@@ -58,6 +58,8 @@ type runFlags struct {
 	opts                                  workloads.RunOptions
 	strict, asJSON, quiet, embedded, keep bool
 	cpuProfile                            string
+	html                                  string    // --html: also write the report as an HTML page here
+	stdout                                io.Writer // where the report goes; nil: os.Stdout
 }
 
 func workloadRunFlags(fs *flag.FlagSet) runFunc {
@@ -73,6 +75,7 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.BoolVar(&f.embedded, "embedded", false, "start a fresh stack in this process (embedded Temporal, a new database on DATABASE_URL's server, "+
 		"the quote emulator, a worker), run, and tear it down")
 	fs.BoolVar(&f.keep, "keep", false, "with --embedded: keep the data dir (Temporal, dumps) and the database")
+	fs.StringVar(&f.html, "html", "", "also write the report to this file as one self-contained HTML page (charts of commands/s and latency, errors, DUMPLOG)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {
 		if err := f.check(); err != nil {
@@ -94,6 +97,12 @@ func (f *runFlags) check() error {
 	if f.opts.ValidateXSD != "" {
 		if _, err := os.Stat(f.opts.ValidateXSD); err != nil {
 			return usagef("--validate-xsd: %w", err)
+		}
+	}
+	if f.html != "" {
+		// Refused before the run, not after it: the directory must exist.
+		if st, err := os.Stat(filepath.Dir(f.html)); err != nil || !st.IsDir() {
+			return usagef("--html %s: no directory %s to write it in", f.html, filepath.Dir(f.html))
 		}
 	}
 	return nil
@@ -131,7 +140,18 @@ func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string
 	if err != nil {
 		return err
 	}
-	return report(rep, f.asJSON, opts.ValidateXSD)
+	if f.html != "" {
+		// Written before report judges the run: a failed DUMPLOG is worth a page too.
+		if err := writeFileAtomically(f.html, rep.WriteHTML); err != nil {
+			return fmt.Errorf("--html: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "HTML report written to %s\n", f.html)
+	}
+	out := f.stdout
+	if out == nil {
+		out = os.Stdout
+	}
+	return report(out, rep, f.asJSON, opts.ValidateXSD)
 }
 
 // workloadTarget is where a run sends its commands and reads the audit:
@@ -163,14 +183,14 @@ func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *
 
 // report prints the run's report and fails when the run did not do all
 // of its work.
-func report(rep *workloads.Report, asJSON bool, xsd string) error {
+func report(out io.Writer, rep *workloads.Report, asJSON bool, xsd string) error {
 	var err error
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
 	} else {
-		err = rep.WriteText(os.Stdout)
+		err = rep.WriteText(out)
 	}
 	if err != nil {
 		return err
