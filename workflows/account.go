@@ -93,6 +93,7 @@ type queued struct {
 type updateWait struct {
 	done   bool
 	result trading.Result
+	span   any // the update's trace span (under TraceSpanKey); nil without tracing
 }
 
 // answer keeps res for the update waiting on q, if any; the update returns
@@ -252,7 +253,7 @@ func (r *accountRun) execute(ctx workflow.Context, cmd trading.Command) (trading
 	// Signals delivered before this update go first: the queue follows the
 	// order in which the account received commands.
 	r.drain()
-	w := &updateWait{}
+	w := &updateWait{span: ctx.Value(TraceSpanKey)}
 	r.queue = append(r.queue, queued{cmd: cmd, wait: w})
 	if err := workflow.Await(ctx, func() bool { return w.done }); err != nil {
 		return trading.Result{}, err

@@ -40,16 +40,17 @@ func (r *accountRun) record(evs []trading.Event) {
 
 // flushAudit writes the queued events. It retries until Postgres takes them:
 // an account does not move on while its audit is behind, so nothing
-// acknowledged can be missing from the history.
-func (r *accountRun) flushAudit() error {
+// acknowledged can be missing from the history. ctx is r.ctx, or a batch's
+// context carrying its update's trace span (batchContext).
+func (r *accountRun) flushAudit(ctx workflow.Context) error {
 	if len(r.unwritten) == 0 {
 		return nil
 	}
 	var f workflow.Future
 	if r.auditVersion() == auditByActivity {
-		f = r.writeAuditByActivity()
+		f = r.writeAuditByActivity(ctx)
 	} else {
-		f = r.writeAuditInTask()
+		f = r.writeAuditInTask(ctx)
 	}
 	if err := f.Get(r.ctx, nil); err != nil {
 		return err
@@ -58,8 +59,8 @@ func (r *accountRun) flushAudit() error {
 	return nil
 }
 
-func (r *accountRun) writeAuditByActivity() workflow.Future {
-	ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
+func (r *accountRun) writeAuditByActivity(ctx workflow.Context) workflow.Future {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		// Unlimited retries: during a Postgres outage the account waits
 		// (and answers queries); its updates stay unacknowledged.
@@ -72,8 +73,8 @@ func (r *accountRun) writeAuditByActivity() workflow.Future {
 
 // writeAuditInTask is how histories recorded before auditByActivity write
 // their audit; it is kept so that they replay.
-func (r *accountRun) writeAuditInTask() workflow.Future {
-	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
+func (r *accountRun) writeAuditInTask(ctx workflow.Context) workflow.Future {
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		// A retry whose backoff is longer than the workflow task timeout
 		// (AccountTaskTimeout) waits on a workflow timer instead of holding
@@ -89,7 +90,7 @@ func (r *accountRun) writeAuditInTask() workflow.Future {
 // dumpLog writes the user's history, including this command's own record,
 // into the dump directory.
 func (r *accountRun) dumpLog(cmd trading.Command, res *trading.Result) error {
-	if err := r.flushAudit(); err != nil {
+	if err := r.flushAudit(r.ctx); err != nil {
 		return err
 	}
 	ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{

@@ -23,7 +23,8 @@ func (r *accountRun) processBatch() error {
 	r.worked = true
 	now := workflow.Now(r.ctx)
 
-	quotes := r.prefetchQuotes(batch, hits, now)
+	ctx := r.batchContext(batch)
+	quotes := r.prefetchQuotes(ctx, batch, hits, now)
 	r.checkHits(hits, quotes, now)
 	env := trading.Env{Now: now, Quote: r.quoter(quotes, now)}
 	for _, q := range batch {
@@ -32,7 +33,7 @@ func (r *accountRun) processBatch() error {
 		}
 	}
 	r.recordUnusedLegacyHits(quotes, firstTxNum(batch))
-	if err := r.flushAudit(); err != nil {
+	if err := r.flushAudit(ctx); err != nil {
 		return err
 	}
 	for _, q := range batch {
@@ -138,13 +139,13 @@ func (r *accountRun) recordUnusedLegacyHits(quotes batchQuotes, txNum int64) {
 // prefetchQuotes asks, in one local activity, for every symbol the batch
 // will price that the account has no valid quote for: the legacy server is
 // slow, so asking for all of them in parallel is what keeps a batch fast.
-func (r *accountRun) prefetchQuotes(batch []queued, hits []TriggerHit, now time.Time) batchQuotes {
+func (r *accountRun) prefetchQuotes(ctx workflow.Context, batch []queued, hits []TriggerHit, now time.Time) batchQuotes {
 	symbols := r.symbolsToFetch(batch, hits, now)
 	out := batchQuotes{}
 	if len(symbols) == 0 {
 		return out
 	}
-	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		// The quote client gives up after ~4 s itself; a failure becomes a
 		// per-symbol error, so the activity only fails on a worker crash.
 		StartToCloseTimeout: 15 * time.Second,

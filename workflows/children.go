@@ -59,7 +59,7 @@ func (r *accountRun) housekeeping() {
 		r.childrenDue, r.firstDirty = time.Time{}, time.Time{}
 	}
 	r.st.Account.ForgetStaleQuotes(now)
-	if err := r.flushAudit(); err != nil {
+	if err := r.flushAudit(r.ctx); err != nil {
 		workflow.GetLogger(r.ctx).Error("audit flush failed; will retry with the next batch", "err", err)
 	}
 }

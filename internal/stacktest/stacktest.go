@@ -11,6 +11,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/internal/testdb"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Options adjust the stack for one test.
@@ -27,6 +28,8 @@ type Options struct {
 	// the commands read them: the stack dials that Temporal instead of
 	// embedding one.
 	TemporalEnv stack.MapEnv
+	// SpanExporter, when set, receives every span of the stack (tracing on).
+	SpanExporter sdktrace.SpanExporter
 }
 
 // Start brings a stack up for t and stops it when t ends.
@@ -61,7 +64,7 @@ func Start(t testing.TB, opts Options) *stack.Dev {
 	cfg.ServerName = "e2e"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dev, err := stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: !opts.Web, NoWorker: opts.NoWorker})
+	dev, err := stack.StartDev(ctx, cfg, stack.DevOptions{NoWeb: !opts.Web, NoWorker: opts.NoWorker, SpanExporter: opts.SpanExporter})
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
 	}

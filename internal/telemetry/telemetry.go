@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,8 +25,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
-	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
 )
 
@@ -136,6 +137,9 @@ func (t *Telemetry) ClientOptions(o *client.Options) error {
 	}
 	tracer, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{
 		Tracer: t.Tracer.Tracer("go.temporal.io/sdk"),
+		// The account workflow reads an update's span under this key to
+		// run the update's batch under it (workflows.batchContext).
+		SpanContextKey: workflows.TraceSpanKey,
 	})
 	if err != nil {
 		return fmt.Errorf("temporal tracing interceptor: %w", err)
