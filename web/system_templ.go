@@ -196,7 +196,7 @@ func systemLive(snap *SystemSnapshot) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = svgchart.Line{ID: "commands-chart", Title: "Commands audited per second", Points: commandPoints(snap),
-				TimeLabel: svgchart.UTCLabel, Empty: "No commands in the last minutes", Height: 200}.Render(ctx, templ_7745c5c3_Buffer)
+				TimeLabel: svgchart.UTCLabel, Empty: "No commands in the last minutes", Height: 200, FromZero: true}.Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
