@@ -137,18 +137,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	keepAlive := time.NewTicker(sseKeepAlive)
 	defer keepAlive.Stop()
-	// The stream ends with the session; the browser's reconnect then meets
-	// the login check.
-	sessionEnd := time.NewTimer(time.Until(sess.ExpiresAt))
-	defer sessionEnd.Stop()
+	ctx, end := s.streamContext(r, sess)
+	defer end()
 	for {
 		var msg string
 		select {
-		case <-r.Context().Done():
-			return
-		case <-s.hub.base.Done():
-			return
-		case <-sessionEnd.C:
+		case <-ctx.Done():
 			return
 		case <-updates:
 			msg = "event: account\ndata: changed\n\n"
@@ -162,6 +156,15 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// streamContext ends when an event stream must: its client left, the
+// server is closing, or the session expired (the browser's reconnect then
+// meets the login check). Call end when the stream is over.
+func (s *Server) streamContext(r *http.Request, sess *session) (ctx context.Context, end func()) {
+	ctx, cancel := context.WithDeadline(r.Context(), sess.ExpiresAt)
+	stop := context.AfterFunc(s.hub.base, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // startStream answers 200 with the headers of an event stream, and clears

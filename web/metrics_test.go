@@ -23,7 +23,9 @@ import (
 func TestMetricsAfterRealTraffic(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ts := newTestServer(t, func(c *Config) { c.Metrics = reg })
-	scrape := func() telemetrytest.Families { return telemetrytest.Scrape(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})) }
+	scrape := func() telemetrytest.Families {
+		return telemetrytest.Scrape(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
 	alice := uniqueUser("alice")
 	b := ts.registered(t, alice)
 	wantStatus(t, b.get("/"), http.StatusOK)

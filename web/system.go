@@ -110,22 +110,18 @@ func (s *Server) systemEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	sessionEnd := time.NewTimer(time.Until(sess.ExpiresAt))
-	defer sessionEnd.Stop()
+	ctx, end := s.streamContext(r, sess)
+	defer end()
 	if _, err := io.WriteString(w, "retry: 5000\n\n"); err != nil || rc.Flush() != nil {
 		return
 	}
 	for {
 		select {
-		case <-r.Context().Done():
-			return
-		case <-s.hub.base.Done():
-			return
-		case <-sessionEnd.C:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		if err := s.sendSystem(r.Context(), w, rc); err != nil {
+		if err := s.sendSystem(ctx, w, rc); err != nil {
 			return
 		}
 	}

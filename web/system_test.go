@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -240,4 +241,47 @@ func textByAttr(doc *html.Node, key, val string) string {
 		return ""
 	}
 	return strings.Join(strings.Fields(textOf(found[0])), " ")
+}
+
+// TestEventStreamsEnd: both event streams end when the session expires
+// (the browser's reconnect then meets the login check) and when the server
+// closes, and are no longer counted.
+func TestEventStreamsEnd(t *testing.T) {
+	for _, path := range []string{"/events", "/admin/system/events"} {
+		t.Run(path, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			ts, b := systemAdmin(t, busySystem(), func(c *Config) { c.Metrics, c.SessionTTL = reg, 2*time.Second })
+			expired := openStream(t, ts, b, path)
+			if _, err := io.Copy(io.Discard, expired); err != nil {
+				t.Fatalf("the stream broke instead of ending: %v", err)
+			}
+			ts2, b2 := systemAdmin(t, busySystem())
+			closing := openStream(t, ts2, b2, path)
+			ts2.web.Close()
+			if _, err := io.Copy(io.Discard, closing); err != nil {
+				t.Fatalf("the stream broke instead of ending: %v", err)
+			}
+			m := telemetrytest.Scrape(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+			if got := m.Sum(t, "daytrader_web_sse_clients", nil); got != 0 {
+				t.Errorf("%v streams still counted", got)
+			}
+		})
+	}
+}
+
+// openStream opens an event stream that must end within 15 s.
+func openStream(t *testing.T, ts *testServer, b *browser, path string) io.Reader {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+path, nil)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: status %d", path, resp.StatusCode)
+	}
+	return resp.Body
 }
