@@ -125,6 +125,24 @@ func TestBrowserOnTheRealStack(t *testing.T) {
 	ui.WaitText("[data-testid=cash]", "$801.28")
 	ui.Screenshot("real-03-trigger-executed-buy-expired")
 
+	// The charts, replayed from the real audit history with the market's
+	// quotes: every trade was at the market price, so the portfolio stays
+	// worth $1,000 (cash 801.28, 8 ABC at 12.34, 10 XYZ at 10), reproduced
+	// exactly; the watcher's execution is XYZ's automatic buy.
+	ui.WaitFor("the portfolio chart at $1,000", `(() => { const m = document.querySelectorAll("[data-testid=portfolio-chart] circle");
+		return m.length > 0 && m[m.length-1].dataset.v === "1000"; })()`)
+	if browsertest.Eval[bool](ui, "look for the approximate note", `document.querySelector("[data-testid=portfolio-chart] .stat-note") !== null`) {
+		t.Error("the portfolio chart says the real history could not be reproduced exactly")
+	}
+	ui.ClickNav("tr[data-symbol=XYZ] a")
+	ui.WaitText("[data-testid=symbol-trades]", "Buy (automatic)")
+	ui.WaitText("[data-testid=symbol-position] [data-stat=shares]", "10")
+	ui.WaitText("[data-testid=symbol-position] [data-stat=last-price]", "$10.00")
+	ui.Open("/symbols/ABC")
+	ui.WaitText("[data-testid=symbol-trades] [data-col=total]", "$98.72")
+	ui.WaitText("[data-testid=symbol-position] [data-stat=shares]", "8")
+	ui.Screenshot("real-06-symbol")
+
 	// More than a page of history: 50 summaries through the API as well.
 	ctx := context.Background()
 	accounts := workflows.NewAccounts(dev.Client)
