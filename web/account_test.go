@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/daytradinginc/daytrader/internal/browsertest"
+	"github.com/daytradinginc/daytrader/internal/htmltest"
 )
 
 // storedPasswordHash is user's password hash as web_users holds it.
@@ -51,15 +52,12 @@ func (b *browser) changePassword(current, next, confirm string) response {
 // invalid.
 func accountAlert(t *testing.T, page string) (msg string, invalid []string) {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
+	doc := htmltest.Parse(t, strings.NewReader(page))
+	for _, n := range htmltest.Find(doc, func(n *html.Node) bool { return strings.HasPrefix(htmltest.Attr(n, "class"), "alert ") }) {
+		msg += htmltest.Text(n)
 	}
-	for _, n := range findAll(doc, func(n *html.Node) bool { return strings.HasPrefix(attr(n, "class"), "alert ") }) {
-		msg += strings.Join(strings.Fields(textOf(n)), " ")
-	}
-	for _, n := range findAll(doc, func(n *html.Node) bool { return n.Data == "input" && attr(n, "aria-invalid") == "true" }) {
-		invalid = append(invalid, attr(n, "id"))
+	for _, n := range htmltest.Find(doc, htmltest.HasAttr("aria-invalid", "true")) {
+		invalid = append(invalid, htmltest.Attr(n, "id"))
 	}
 	return msg, invalid
 }
@@ -128,18 +126,14 @@ func TestChangePassword(t *testing.T) {
 	wantStatus(t, ts.newBrowser(t).login(user, "battery staple"), http.StatusSeeOther)
 }
 
-// textByTestID is the collapsed text of the element with that data-testid.
+// textByTestID is the text of the element with that data-testid.
 func textByTestID(t *testing.T, page, id string) string {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := findAll(doc, func(n *html.Node) bool { return attr(n, "data-testid") == id })
+	found := htmltest.Find(htmltest.Parse(t, strings.NewReader(page)), htmltest.HasAttr("data-testid", id))
 	if len(found) != 1 {
 		t.Fatalf("%d elements with data-testid %q", len(found), id)
 	}
-	return strings.Join(strings.Fields(textOf(found[0])), " ")
+	return htmltest.Text(found[0])
 }
 
 // TestChangePasswordIsRateLimited: checking the current password takes a

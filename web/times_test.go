@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"golang.org/x/net/html"
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/browsertest"
+	"github.com/daytradinginc/daytrader/internal/htmltest"
 	"github.com/daytradinginc/daytrader/trading"
 )
 
@@ -124,22 +124,11 @@ func containsTime(times []shownTime, want shownTime) bool {
 // parseTimes finds every <time> element of an HTML page.
 func parseTimes(t *testing.T, page string) []shownTime {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatalf("parsing the page: %v", err)
-	}
 	var times []shownTime
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "time" {
-			times = append(times, shownTime{Datetime: attr(n, "datetime"), Title: attr(n, "title"),
-				Text: textOf(n), Kind: attr(n, "data-local")})
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
+	for _, n := range htmltest.Find(htmltest.Parse(t, strings.NewReader(page)), htmltest.Tag("time")) {
+		times = append(times, shownTime{Datetime: htmltest.Attr(n, "datetime"), Title: htmltest.Attr(n, "title"),
+			Text: htmltest.Text(n), Kind: htmltest.Attr(n, "data-local")})
 	}
-	walk(doc)
 	return times
 }
 
