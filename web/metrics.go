@@ -23,7 +23,7 @@ type httpMetrics struct {
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	f := promauto.With(reg)
-	return &httpMetrics{
+	m := &httpMetrics{
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "daytrader_web_request_duration_seconds",
 			Help: "Web requests by route pattern (chi's, e.g. /admin/users/{user}; unmatched for no route), method and status code. " +
@@ -39,6 +39,12 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "Open server-sent event streams: account (traders' dashboards), system (the administrators' System page).",
 		}, []string{"stream"}),
 	}
+	// Both streams are series from the start: 0 is a value a dashboard
+	// can show, a missing series is not.
+	for _, stream := range []string{"account", "system"} {
+		m.sseClients.WithLabelValues(stream)
+	}
+	return m
 }
 
 // sseClient counts an open event stream until the returned func is called.

@@ -63,6 +63,11 @@ func TestMetricsAfterRealTraffic(t *testing.T) {
 	if got := m.Sum(t, "daytrader_web_requests_in_flight", nil); got != 0 {
 		t.Errorf("%v requests in flight after all answered, want 0", got)
 	}
+	for _, stream := range []string{"account", "system"} {
+		if got := m.Sum(t, "daytrader_web_sse_clients", map[string]string{"stream": stream}); got != 0 {
+			t.Errorf("%v %s streams before any was opened", got, stream)
+		}
+	}
 
 	// An open event stream is a client and a request in flight until it ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
