@@ -184,6 +184,11 @@ func (c Config) clientOptions() (client.Options, error) {
 	}
 	opts.HostPort = c.temporalTarget()
 	opts.Namespace = c.TemporalNamespace
+	frontends := c.TemporalFrontends
+	if len(frontends) == 0 {
+		frontends = []string{cmp.Or(c.TemporalAddress, c.EmbeddedFrontend)}
+	}
+	opts.ConnectionOptions.GrpcCompression = grpcCompression(frontends...)
 	useFrontends(&opts, c.TemporalFrontends)
 	return opts, nil
 }
