@@ -71,21 +71,21 @@ type ErrorCount struct {
 	Count   int64               `json:"count"`
 }
 
-// ErrorCounts groups the errorEvents stored after the event with id afterID
-// whose transaction number is one of txNums by command and message, the
-// most frequent first (ties by command, then message). Errors without a
-// command (none today) have Command "".
-func (s *Store) ErrorCounts(ctx context.Context, afterID int64, txNums []int64) ([]ErrorCount, error) {
-	if len(txNums) == 0 {
+// ErrorCounts groups the errorEvents of the given users stored after the
+// event with id afterID by command and message, the most frequent first
+// (ties by command, then message). Errors without a command (none today)
+// have Command "". A run asks by its users, not its transaction numbers,
+// so the question stays the same size however many commands it sent.
+func (s *Store) ErrorCounts(ctx context.Context, afterID int64, users []string) ([]ErrorCount, error) {
+	if len(users) == 0 {
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `
 SELECT coalesce(e.command, ''), coalesce(e.message, ''), count(*)
 FROM audit_events AS e
-JOIN (SELECT DISTINCT n FROM unnest($2::int8[]) AS wanted(n)) AS wanted ON e.tx_num = wanted.n
-WHERE e.id > $1 AND e.event_type = 'errorEvent'
+WHERE e.id > $1 AND e.event_type = 'errorEvent' AND e.username = ANY($2::text[])
 GROUP BY 1, 2
-ORDER BY 3 DESC, 1, 2`, afterID, txNums)
+ORDER BY 3 DESC, 1, 2`, afterID, users)
 	if err != nil {
 		return nil, fmt.Errorf("audit: counting errors: %w", err)
 	}

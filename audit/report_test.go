@@ -47,8 +47,8 @@ func TestRunWatermarkCountsAndErrors(t *testing.T) {
 		errorEvent("e4", 4, trading.Sell, "you hold no free shares of ABC to sell"),
 		errorEvent("e5", 5, trading.Buy, "not enough cash"),
 		errorEvent("e6", 6, trading.Buy, "not enough cash"),
-		// Not one of the run's transactions (another client's command).
-		errorEvent("e7", 99, trading.Buy, "not enough cash"),
+		// Not one of the run's users (another client's command).
+		trading.Event{Key: "e7", Type: trading.ErrorEvent, Time: day1, TxNum: 99, Command: trading.Buy, User: "trader", Message: "not enough cash"},
 		trading.Event{Key: "q1", Type: trading.QuoteServerEvent, Time: day1, TxNum: 5, User: "u", Symbol: "ABC",
 			Price: money("1.00"), QuoteServerTime: 1, Cryptokey: "k"},
 	)
@@ -81,7 +81,7 @@ func TestRunWatermarkCountsAndErrors(t *testing.T) {
 		t.Errorf("CountUserCommandsAfter(newest id) = %d, %d, %v; want 0 and the same id", n, lastID, err)
 	}
 
-	got, err := s.ErrorCounts(ctx, mark, []int64{1, 2, 3, 4, 5, 6, 6})
+	got, err := s.ErrorCounts(ctx, mark, []string{"u", "nobody"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +94,6 @@ func TestRunWatermarkCountsAndErrors(t *testing.T) {
 		t.Errorf("ErrorCounts = %+v\nwant %+v", got, want)
 	}
 	if none, err := s.ErrorCounts(ctx, mark, nil); err != nil || none != nil {
-		t.Errorf("ErrorCounts without transactions = %v, %v; want nothing", none, err)
+		t.Errorf("ErrorCounts without users = %v, %v; want nothing", none, err)
 	}
 }

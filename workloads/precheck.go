@@ -21,13 +21,13 @@ import (
 // audit history (every processed command has exactly one userCommand record)
 // about each user's first and last command, which catches a re-run whole or
 // cut short, in one query whatever the file's size.
-func checkNotProcessed(ctx context.Context, wl *Workload, a AuditReader) error {
-	probe := make([]audit.UserTxNum, 0, 2*len(wl.Users))
-	for _, u := range wl.Users {
-		cmds := wl.ByUser[u]
-		probe = append(probe, audit.UserTxNum{User: u, TxNum: cmds[0].TxNum})
-		if len(cmds) > 1 {
-			probe = append(probe, audit.UserTxNum{User: u, TxNum: cmds[len(cmds)-1].TxNum})
+func checkNotProcessed(ctx context.Context, p *plan, a AuditReader) error {
+	probe := make([]audit.UserTxNum, 0, 2*len(p.users))
+	for _, u := range p.users {
+		st := p.byUser[u]
+		probe = append(probe, audit.UserTxNum{User: u, TxNum: st.first})
+		if st.count > 1 {
+			probe = append(probe, audit.UserTxNum{User: u, TxNum: st.last})
 		}
 	}
 	const shown = 3

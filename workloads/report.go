@@ -5,12 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/trading"
@@ -26,6 +24,7 @@ type Report struct {
 	Batches     int64  `json:"batches"` // signals sent
 	BatchSize   int    `json:"batchSize"`
 	Concurrency int    `json:"concurrency"`
+	Window      int    `json:"window"`    // commands sent but not yet processed at most (negative: no limit)
 	Processed   int64  `json:"processed"` // userCommand records the run stored
 
 	// SendSeconds runs from the first send until the last batch was
@@ -33,6 +32,10 @@ type Report struct {
 	SendSeconds       float64 `json:"sendSeconds"`
 	WallSeconds       float64 `json:"wallSeconds"`
 	CommandsPerSecond float64 `json:"commandsPerSecond"` // Processed / WallSeconds
+
+	// PeakRSSMiB is the peak resident memory of the process that ran the
+	// workload (with --embedded, the whole stack), set by the command.
+	PeakRSSMiB float64 `json:"peakRssMiB,omitempty"`
 
 	// LegacyQuoteHits counts the quoteServer records the run stored, one
 	// per (billed) request to the legacy quote server.
@@ -74,7 +77,8 @@ type CommandStats struct {
 	Latency Latency             `json:"latency"`
 }
 
-// Latency is the distribution of the time from a command's batch being
+// Latency is the distribution (percentiles to four significant digits,
+// the maximum exact) of the time from a command's batch being
 // recorded by Temporal (Send returned) to the start of the workflow task
 // that processed it, which is the time its audit records carry. It is the
 // queueing delay of the system: the work done inside that task (the quote
@@ -116,40 +120,36 @@ type DumpReport struct {
 	Validation string  `json:"validation,omitempty"` // xmllint's output
 }
 
-// fillFromAudit reads what the run left in the audit history: latencies,
-// errors and legacy quote hits.
-func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, wl *Workload, sentAt map[string][]time.Time) error {
-	var txNums []int64
-	for _, u := range wl.Users {
-		for _, c := range wl.ByUser[u] {
-			txNums = append(txNums, c.TxNum)
-		}
+// fillFromAudit reads what the run left in the audit history: the
+// latencies of the commands still waiting for theirs, errors and legacy
+// quote hits.
+func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, p *plan, log *sentLog) error {
+	if err := foldAll(ctx, log, a); err != nil {
+		return err
 	}
-	times, err := a.UserCommandTimes(ctx, txNums)
+	groups, err := a.ErrorCounts(ctx, mark, p.users)
 	if err != nil {
 		return err
 	}
-	byName, latencies, all := commandLatencies(wl, times, sentAt)
-
-	groups, err := a.ErrorCounts(ctx, mark, txNums)
-	if err != nil {
-		return err
+	r.Errors = groupErrors(groups, p.users)
+	byName := map[trading.CommandName]*CommandStats{}
+	var all histogram
+	for name, t := range log.byName {
+		byName[name] = &CommandStats{Command: name, Count: t.count, Latency: t.latencies.latency()}
+		all.merge(&t.latencies)
+		r.All.Count += t.count
 	}
-	r.Errors = groupErrors(groups, wl.Users)
 	for _, g := range groups {
 		if st := byName[g.Command]; st != nil {
 			st.Errors += g.Count
 		}
 		r.All.Errors += g.Count
 	}
-
-	for name, st := range byName {
-		st.Latency = latencyOf(latencies[name])
+	for _, st := range byName {
 		r.ByCommand = append(r.ByCommand, *st)
-		r.All.Count += st.Count
 	}
 	slices.SortFunc(r.ByCommand, func(x, y CommandStats) int { return cmp.Compare(x.Command, y.Command) })
-	r.All.Latency = latencyOf(all)
+	r.All.Latency = all.latency()
 
 	counts, err := a.CountSince(ctx, mark)
 	if err != nil {
@@ -162,40 +162,6 @@ func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, w
 	r.ParseErrors, r.Skipped, r.Dumps = nonNil(r.ParseErrors), nonNil(r.Skipped), nonNil(r.Dumps)
 	r.Progress = nonNil(r.Progress)
 	return nil
-}
-
-// commandLatencies counts each command type of the workload and collects,
-// per type and in all, the time from its batch's send to the workflow task
-// that ran it (for the commands the audit has a time for).
-func commandLatencies(wl *Workload, times map[int64]time.Time, sentAt map[string][]time.Time) (
-	map[trading.CommandName]*CommandStats, map[trading.CommandName][]time.Duration, []time.Duration) {
-	byName := map[trading.CommandName]*CommandStats{}
-	latencies := map[trading.CommandName][]time.Duration{}
-	var all []time.Duration
-	for _, u := range wl.Users {
-		for i, c := range wl.ByUser[u] {
-			st := byName[c.Name]
-			if st == nil {
-				st = &CommandStats{Command: c.Name}
-				byName[c.Name] = st
-			}
-			st.Count++
-			at, ok := times[c.TxNum]
-			if !ok {
-				continue
-			}
-			// The audit time is workflow.Now of the task that ran the
-			// command: when the server started that task. Send returns
-			// only after the server has recorded the signal and its reply
-			// has come back, and a worker that was waiting may start the
-			// task before the reply arrives, so the difference can be a
-			// little below zero. That means "processed at once": 0.
-			lat := max(at.Sub(sentAt[u][i]), 0)
-			latencies[c.Name] = append(latencies[c.Name], lat)
-			all = append(all, lat)
-		}
-	}
-	return byName, latencies, all
 }
 
 // writeDumps writes a line per global DUMPLOG: its file and records, or
@@ -225,29 +191,6 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// latencyOf sorts ds and returns its percentiles (nearest rank).
-func latencyOf(ds []time.Duration) Latency {
-	if len(ds) == 0 {
-		return Latency{}
-	}
-	slices.Sort(ds)
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return Latency{
-		Samples: len(ds),
-		P50Ms:   ms(percentile(ds, 50)),
-		P95Ms:   ms(percentile(ds, 95)),
-		P99Ms:   ms(percentile(ds, 99)),
-		MaxMs:   ms(ds[len(ds)-1]),
-	}
-}
-
-// percentile is the nearest-rank p-th percentile of sorted, non-empty ds:
-// the smallest value with at least p % of the values at or below it.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
 // groupErrors merges the exact messages of each command into patterns.
@@ -320,13 +263,16 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.File != "" {
 		fmt.Fprintf(&b, "workload   %s\n", r.File)
 	}
-	fmt.Fprintf(&b, "commands   %d from %d users, %d sent in %d batches (batch size %d, %d users at a time) in %.2f s\n",
-		r.Commands, r.Users, r.Sent, r.Batches, r.BatchSize, r.Concurrency, r.SendSeconds)
+	fmt.Fprintf(&b, "commands   %d from %d users, %d sent in %d batches (batch size %d, %d signals at a time, %s) in %.2f s\n",
+		r.Commands, r.Users, r.Sent, r.Batches, r.BatchSize, r.Concurrency, windowText(r.Window), r.SendSeconds)
 	fmt.Fprintf(&b, "processed  %d in %.2f s: %.0f commands/s (first send to last command audited)\n",
 		r.Processed, r.WallSeconds, r.CommandsPerSecond)
 	fmt.Fprintf(&b, "errors     %d error events; %d malformed lines left out; %d lines skipped\n",
 		r.All.Errors, len(r.ParseErrors), len(r.Skipped))
 	fmt.Fprintf(&b, "quotes     %d legacy quote server hits\n", r.LegacyQuoteHits)
+	if r.PeakRSSMiB > 0 {
+		fmt.Fprintf(&b, "memory     peak RSS %.0f MiB (this process)\n", r.PeakRSSMiB)
+	}
 	writeDumps(&b, r.Dumps)
 
 	b.WriteString("\nlatency: from the batch recorded by Temporal to the workflow task that ran it, in ms\n")
@@ -362,6 +308,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	writeLines(&b, "skipped lines", r.Skipped)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// windowText describes Report.Window.
+func windowText(w int) string {
+	if w < 0 {
+		return "no limit on commands in flight"
+	}
+	return fmt.Sprintf("at most %d in flight", w)
 }
 
 func writeLines(b *strings.Builder, title string, lines []LineError) {

@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
@@ -36,7 +34,7 @@ type AuditReader interface {
 	CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error)
 	CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error)
 	UserCommandTimes(ctx context.Context, txNums []int64) (map[int64]time.Time, error)
-	ErrorCounts(ctx context.Context, afterID int64, txNums []int64) ([]audit.ErrorCount, error)
+	ErrorCounts(ctx context.Context, afterID int64, users []string) ([]audit.ErrorCount, error)
 	// ProcessedCommands says which commands were already processed (a
 	// re-run is refused at once instead of stalling on duplicates).
 	ProcessedCommands(ctx context.Context, cmds []audit.UserTxNum, limit int) ([]audit.UserTxNum, error)
@@ -56,6 +54,10 @@ type RunOptions struct {
 	// StallTimeout fails the run when no command was processed for this
 	// long (default 2 minutes).
 	StallTimeout time.Duration
+	// Window is how many commands may be sent but not yet processed
+	// (default 50,000; negative: no limit). It keeps the backlog in
+	// Temporal a few seconds long, however long the workload.
+	Window int
 	// PollInterval is how often the audit history is counted (default
 	// 500 ms). The end is noticed within one interval; a poll reads the
 	// records stored since the previous one. The end reported is exact
@@ -85,6 +87,7 @@ type RunOptions struct {
 func (o RunOptions) withDefaults() RunOptions {
 	o.BatchSize = cmp.Or(o.BatchSize, 200)
 	o.Concurrency = cmp.Or(o.Concurrency, 64)
+	o.Window = cmp.Or(o.Window, 50_000)
 	o.StallTimeout = cmp.Or(o.StallTimeout, 2*time.Minute)
 	o.PollInterval = cmp.Or(o.PollInterval, 500*time.Millisecond)
 	o.ProgressEvery = cmp.Or(o.ProgressEvery, 5*time.Second)
@@ -93,9 +96,13 @@ func (o RunOptions) withDefaults() RunOptions {
 
 // Run sends the workload and reports on it:
 //
-//   - Each user's commands are sent in file order, in batches of BatchSize
-//     (one signal each, the next batch only once the previous one is
-//     recorded); Concurrency users are sent at the same time.
+//   - The workload is read twice, line by line: once to plan the run, once
+//     to send it, so its length does not bound the memory a run needs.
+//   - Each user's commands are sent in file order, in batches of up to
+//     BatchSize (one signal each, the next batch only once the previous one
+//     is recorded); the users' batches go out as the file fills them, at
+//     most Concurrency at a time and at most Window commands ahead of the
+//     ones processed.
 //   - Progress is read from the audit history: a command is processed once
 //     its userCommand record is stored, and every record of a command is
 //     stored in the same statement, so it is then fully audited. Run counts
@@ -109,22 +116,18 @@ func (o RunOptions) withDefaults() RunOptions {
 // accounts would ignore the second one as a duplicate, and the report
 // matches records to commands by number), when a Send fails, and when no
 // command is processed for StallTimeout.
-func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOptions) (*Report, error) {
+func Run(ctx context.Context, src Source, s Sender, a AuditReader, opts RunOptions) (*Report, error) {
 	opts = opts.withDefaults()
 	if opts.BatchSize < 1 || opts.Concurrency < 1 {
 		return nil, fmt.Errorf("batch size (%d) and concurrency (%d) must be at least 1", opts.BatchSize, opts.Concurrency)
 	}
-	if err := checkTxNums(wl); err != nil {
+	p, err := src.plan()
+	if err != nil {
 		return nil, err
 	}
-	if err := checkNotProcessed(ctx, wl, a); err != nil {
+	if err := checkNotProcessed(ctx, p, a); err != nil {
 		return nil, err
 	}
-	total := int64(0)
-	for _, u := range wl.Users {
-		total += int64(len(wl.ByUser[u]))
-	}
-
 	// Lines refused while parsing are audited before the run's mark: they
 	// are reported with the malformed lines, not among the run's commands.
 	if err := auditRejected(ctx, a, opts); err != nil {
@@ -136,26 +139,48 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	rep, log, err := sendAndWait(ctx, src, p, s, a, mark, clock, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.runGlobals(ctx, p.global, s, opts.ValidateXSD)
+	if err := rep.fillFromAudit(ctx, a, mark, p, log); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// sendAndWait sends every command and waits until all are processed; the
+// report it returns has the counts and times of that part.
+func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditReader, mark int64,
+	clock *commitClock, opts RunOptions) (*Report, *sentLog, error) {
 	start := time.Now()
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
-	sender := newBatchSender(wl, s, opts)
+	log := newSentLog()
+	sender := newBatchSender(p, s, opts, log)
 	sendDone := make(chan error, 1)
-	go func() { sendDone <- sender.sendAll(sendCtx) }()
+	go func() { sendDone <- sender.sendAll(sendCtx, src) }()
+	folded := make(chan error, 1)
+	go func() { folded <- foldWhileRunning(sendCtx, log, a, opts.PollInterval) }()
 
-	progress := newProgressView(opts, total, start)
-	doneAt, processed, err := waitProcessed(ctx, a, mark, total, sender, sendDone, progress, opts)
+	progress := newProgressView(opts, p.total, start)
+	doneAt, processed, err := waitProcessed(ctx, a, mark, p.total, sender, sendDone, progress, opts)
 	progress.finish(err == nil)
+	stopSending()
+	if foldErr := <-folded; err == nil && foldErr != nil && ctx.Err() == nil {
+		err = foldErr
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	doneAt = clock.end(start, sender.lastSent(), doneAt)
 	clock.stop()
 
 	rep := &Report{
-		File: opts.File, Users: len(wl.Users), Commands: total, Sent: sender.sent.Load(),
+		File: opts.File, Users: len(p.users), Commands: p.total, Sent: sender.sent.Load(),
 		Batches: sender.batches.Load(), Processed: processed,
-		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency,
+		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Window: opts.Window,
 		SendSeconds: sender.lastSent().Sub(start).Seconds(),
 		WallSeconds: doneAt.Sub(start).Seconds(),
 	}
@@ -166,12 +191,37 @@ func Run(ctx context.Context, wl *Workload, s Sender, a AuditReader, opts RunOpt
 	for _, pe := range opts.ParseErrors {
 		rep.ParseErrors = append(rep.ParseErrors, LineError{Line: pe.LineNo, Text: pe.Text, Error: pe.Err.Error()})
 	}
+	return rep, log, nil
+}
 
-	rep.runGlobals(ctx, wl.Global, s, opts.ValidateXSD)
-	if err := rep.fillFromAudit(ctx, a, mark, wl, sender.sentAt); err != nil {
-		return nil, err
+// foldWhileRunning folds the sent commands' audit times into the latency
+// histograms every interval until ctx ends, so that what waits stays
+// about one window long.
+func foldWhileRunning(ctx context.Context, log *sentLog, a AuditReader, every time.Duration) error {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		if err := foldAll(ctx, log, a); err != nil && ctx.Err() == nil {
+			return err
+		}
 	}
-	return rep, nil
+}
+
+// foldAll folds chunk after chunk while they make progress.
+func foldAll(ctx context.Context, log *sentLog, a AuditReader) error {
+	before := -1
+	for {
+		waiting, err := log.fold(ctx, a)
+		if err != nil || waiting == 0 || waiting == before {
+			return err
+		}
+		before = waiting
+	}
 }
 
 // runGlobals runs the lines without a user in file order, after every
@@ -187,106 +237,6 @@ func (rep *Report) runGlobals(ctx context.Context, globals []Line, s Sender, xsd
 		}
 		rep.Dumps = append(rep.Dumps, runGlobalDump(ctx, s, g, xsd))
 	}
-}
-
-// checkTxNums refuses a workload that uses a transaction number twice.
-func checkTxNums(wl *Workload) error {
-	firstLine := make(map[int64]int, len(wl.Lines))
-	var dups []string
-	for _, l := range wl.Lines {
-		if prev, seen := firstLine[l.Cmd.TxNum]; seen {
-			dups = append(dups, fmt.Sprintf("line %d: transaction number %d is already used on line %d", l.LineNo, l.Cmd.TxNum, prev))
-			continue
-		}
-		firstLine[l.Cmd.TxNum] = l.LineNo
-	}
-	if len(dups) == 0 {
-		return nil
-	}
-	const shown = 5
-	msg := strings.Join(dups[:min(shown, len(dups))], "; ")
-	if len(dups) > shown {
-		msg += fmt.Sprintf("; and %d more", len(dups)-shown)
-	}
-	return fmt.Errorf("every transaction number must be unique (an account ignores a number it has seen): %s", msg)
-}
-
-// batchSender sends every user's commands and remembers when each command
-// was sent.
-type batchSender struct {
-	wl   *Workload
-	s    Sender
-	opts RunOptions
-	// sentAt[user][i] is when the batch holding the user's i-th command was
-	// recorded (its Send returned). Each slice is written by one goroutine
-	// and read after sendAll returns.
-	sentAt  map[string][]time.Time
-	sent    atomic.Int64
-	batches atomic.Int64
-	last    atomic.Int64 // UnixNano of the last Send that returned
-}
-
-func newBatchSender(wl *Workload, s Sender, opts RunOptions) *batchSender {
-	b := &batchSender{wl: wl, s: s, opts: opts, sentAt: make(map[string][]time.Time, len(wl.Users))}
-	for _, u := range wl.Users {
-		b.sentAt[u] = make([]time.Time, len(wl.ByUser[u]))
-	}
-	return b
-}
-
-func (b *batchSender) lastSent() time.Time { return time.Unix(0, b.last.Load()) }
-
-// sendAll sends users on Concurrency goroutines and returns the first error,
-// after which it stops sending.
-func (b *batchSender) sendAll(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	users := make(chan string)
-	var wg sync.WaitGroup
-	for range min(b.opts.Concurrency, max(1, len(b.wl.Users))) {
-		wg.Go(func() {
-			for u := range users {
-				if err := b.sendUser(ctx, u); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		})
-	}
-feed:
-	for _, u := range b.wl.Users {
-		select {
-		case users <- u:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(users)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (b *batchSender) sendUser(ctx context.Context, user string) error {
-	cmds := b.wl.ByUser[user]
-	times := b.sentAt[user]
-	for i := 0; i < len(cmds); i += b.opts.BatchSize {
-		end := min(i+b.opts.BatchSize, len(cmds))
-		if err := b.s.Send(ctx, user, cmds[i:end]); err != nil {
-			return fmt.Errorf("sending commands %d to %d of user %s (transactions %d to %d): %w",
-				i+1, end, user, cmds[i].TxNum, cmds[end-1].TxNum, err)
-		}
-		now := time.Now()
-		for j := i; j < end; j++ {
-			times[j] = now
-		}
-		b.sent.Add(int64(end - i))
-		b.batches.Add(1)
-		b.last.Store(now.UnixNano())
-	}
-	return nil
 }
 
 // waitProcessed polls the audit history until total commands are processed
@@ -333,6 +283,7 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 		if processed != before {
 			lastChange = polledAt
 		}
+		sender.window.setProcessed(processed)
 		progress.update(sender.sent.Load(), processed)
 		if exact && sendFinished && processed >= total {
 			return polledAt, processed, nil

@@ -378,7 +378,7 @@ func (idleAudit) CountSince(context.Context, int64) (map[trading.EventType]int64
 func (idleAudit) UserCommandTimes(context.Context, []int64) (map[int64]time.Time, error) {
 	return nil, nil
 }
-func (idleAudit) ErrorCounts(context.Context, int64, []int64) ([]audit.ErrorCount, error) {
+func (idleAudit) ErrorCounts(context.Context, int64, []string) ([]audit.ErrorCount, error) {
 	return nil, nil
 }
 func (idleAudit) ProcessedCommands(context.Context, []audit.UserTxNum, int) ([]audit.UserTxNum, error) {
@@ -492,19 +492,39 @@ func TestMessagePattern(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
+func TestHistogramPercentiles(t *testing.T) {
+	latency := func(ds ...time.Duration) Latency {
+		var h histogram
+		for _, d := range ds {
+			h.add(d)
+		}
+		return h.latency()
+	}
 	var ds []time.Duration
-	for i := 100; i >= 1; i-- { // latencyOf sorts
+	for i := 100; i >= 1; i-- { // order does not matter
 		ds = append(ds, time.Duration(i)*time.Millisecond)
 	}
-	l := latencyOf(ds)
-	if l.Samples != 100 || l.P50Ms != 50 || l.P95Ms != 95 || l.P99Ms != 99 || l.MaxMs != 100 {
-		t.Errorf("latencyOf(1..100 ms) = %+v", l)
+	if l := latency(ds...); l.Samples != 100 || l.P50Ms != 50 || l.P95Ms != 95 || l.P99Ms != 99 || l.MaxMs != 100 {
+		t.Errorf("latency(1..100 ms) = %+v", l)
 	}
-	if one := latencyOf([]time.Duration{7 * time.Millisecond}); one.P50Ms != 7 || one.P99Ms != 7 {
-		t.Errorf("latencyOf(7 ms) = %+v", one)
+	if one := latency(7 * time.Millisecond); one.P50Ms != 7 || one.P99Ms != 7 || one.MaxMs != 7 {
+		t.Errorf("latency(7 ms) = %+v", one)
 	}
-	if none := latencyOf(nil); none != (Latency{}) {
-		t.Errorf("latencyOf(nothing) = %+v", none)
+	if none := latency(); none != (Latency{}) {
+		t.Errorf("latency(nothing) = %+v", none)
+	}
+	// Below a second, exact to 0.1 ms; above it, four significant digits
+	// (the bucket's lower bound), the maximum exact.
+	if l := latency(123456789*time.Nanosecond, 81723812*time.Microsecond); l.P50Ms != 123.4 || l.P99Ms != 81720 || l.MaxMs != 81723.812 {
+		t.Errorf("latency(123.456789 ms, 81723.812 ms) = %+v", l)
+	}
+	// Merging two histograms is the histogram of both.
+	var a, b histogram
+	a.add(time.Second)
+	b.add(3 * time.Second)
+	b.add(2 * time.Second)
+	a.merge(&b)
+	if l := a.latency(); l.Samples != 3 || l.P50Ms != 2000 || l.MaxMs != 3000 {
+		t.Errorf("merged = %+v", l)
 	}
 }

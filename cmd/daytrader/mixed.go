@@ -70,7 +70,7 @@ func mixedSettings() []string {
 func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	f := &mixedFlags{}
 	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
-	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "users sent at the same time (at least 1)")
+	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
@@ -110,7 +110,7 @@ type mixedResult struct {
 }
 
 func workloadMixed(ctx context.Context, cfg stack.Config, f *mixedFlags, scen []string, file string, out io.Writer) error {
-	wl, parseErrs, err := workloads.ParseFile(file, false)
+	wl, parseErrs, err := workloads.OpenFile(file, false)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func runScenarioProcess(ctx context.Context, s string) (mixedResult, error) {
 
 // runScenario runs one scenario on a stack of its own, so every scenario
 // starts from the same empty state.
-func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl *workloads.Workload, s string) (mixedResult, error) {
+func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl workloads.Source, s string) (mixedResult, error) {
 	logger := cfg.Logger()
 	// The traders all register from 127.0.0.1 at once.
 	cfg.LoginIPBurst = max(cfg.LoginIPBurst, 10*f.traders)
@@ -231,7 +231,7 @@ func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl *workl
 
 // runBulk runs the workload as `workload run` does; the traders' commands
 // (interactive transaction numbers) are left out of its progress count.
-func runBulk(ctx context.Context, env *embeddedEnv, opts workloads.RunOptions, wl *workloads.Workload) (*workloads.Report, error) {
+func runBulk(ctx context.Context, env *embeddedEnv, opts workloads.RunOptions, wl workloads.Source) (*workloads.Report, error) {
 	accounts := workflows.NewAccounts(env.dev.Client)
 	accounts.TaskQueue = env.dev.Config.TaskQueue
 	reader := bulkOnly{Store: audit.NewStore(env.dev.DB), pool: env.dev.DB}

@@ -65,7 +65,8 @@ type runFlags struct {
 func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	f := &runFlags{}
 	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
-	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "users sent at the same time (at least 1)")
+	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
+	fs.IntVar(&f.opts.Window, "window", 50_000, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
 	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
 	fs.DurationVar(&f.opts.PollInterval, "poll", 500*time.Millisecond, "how often the audit history is counted for progress")
 	fs.BoolVar(&f.strict, "strict", false, "abort at the first malformed line (default: report it and skip it)")
@@ -90,6 +91,9 @@ func (f *runFlags) check() error {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 {
 		return usagef("--batch (%d) and --concurrency (%d) must be at least 1", f.opts.BatchSize, f.opts.Concurrency)
 	}
+	if f.opts.Window == 0 || f.opts.Window < -1 {
+		return usagef("--window (%d) must be at least 1, or -1 for no limit", f.opts.Window)
+	}
 	// A negative --poll would make the progress ticker panic.
 	if f.opts.StallTimeout < 0 || f.opts.PollInterval < 0 {
 		return usagef("--stall-timeout (%v) and --poll (%v) must not be negative", f.opts.StallTimeout, f.opts.PollInterval)
@@ -111,7 +115,7 @@ func (f *runFlags) check() error {
 func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) error {
 	opts := f.opts
 	opts.File = file
-	wl, parseErrs, err := workloads.ParseFile(file, f.strict)
+	wl, parseErrs, err := workloads.OpenFile(file, f.strict)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,240 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/daytradinginc/daytrader/trading"
+	"golang.org/x/sync/semaphore"
+)
+
+// batchSender streams a Source to the accounts: each user's commands in
+// file order, in batches of up to BatchSize (one Send each, a user's next
+// batch only once the previous one is recorded), at most Concurrency Sends
+// at a time, and at most Window commands sent but not yet processed. Lines
+// are read as the sends make room, so memory is bounded by the batches
+// being filled (under BatchSize commands per user) and queued, never by
+// the length of the file.
+type batchSender struct {
+	s      Sender
+	opts   RunOptions
+	plan   *plan
+	window *window
+	// log receives every command whose batch was recorded, for the
+	// latencies of the report (nil: none kept).
+	log *sentLog
+
+	slots  chan struct{}       // one per Send running
+	queued *semaphore.Weighted // commands read but not yet sent
+	wg     sync.WaitGroup
+
+	sent    atomic.Int64
+	batches atomic.Int64
+	last    atomic.Int64 // UnixNano of the last Send that returned
+}
+
+// userQueue is one user's batches waiting to be sent, in order. A
+// goroutine drains it while it is not empty (running), so goroutines exist
+// only for users with batches waiting.
+type userQueue struct {
+	user    string
+	mu      sync.Mutex
+	batches [][]trading.Command
+	running bool
+}
+
+func newBatchSender(p *plan, s Sender, opts RunOptions, log *sentLog) *batchSender {
+	return &batchSender{
+		s: s, opts: opts, plan: p, log: log,
+		window: newWindow(int64(opts.Window)),
+		slots:  make(chan struct{}, opts.Concurrency),
+		// Enough read ahead to keep every slot busy twice over.
+		queued: semaphore.NewWeighted(int64(2 * opts.Concurrency * opts.BatchSize)),
+	}
+}
+
+func (b *batchSender) lastSent() time.Time { return time.Unix(0, b.last.Load()) }
+
+// sendAll reads src and sends its commands. It returns the first error,
+// after which it stops sending.
+func (b *batchSender) sendAll(ctx context.Context, src Source) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	filling := map[string][]trading.Command{}
+	left := make(map[string]int64, len(b.plan.users))
+	for u, st := range b.plan.byUser {
+		left[u] = st.count
+	}
+	queues := map[string]*userQueue{}
+	readErr := src.Each(func(l Line) error {
+		u := l.Cmd.User
+		if u == "" {
+			return nil // global lines run after every command
+		}
+		batch := append(filling[u], l.Cmd)
+		left[u]--
+		if len(batch) < b.opts.BatchSize && left[u] > 0 {
+			filling[u] = batch
+			return nil
+		}
+		delete(filling, u)
+		if err := b.queued.Acquire(ctx, int64(len(batch))); err != nil {
+			return context.Cause(ctx)
+		}
+		q := queues[u]
+		if q == nil {
+			q = &userQueue{user: u}
+			queues[u] = q
+		}
+		if left[u] == 0 {
+			delete(queues, u) // its last batch: the queue lives on in its goroutine only
+		}
+		b.push(ctx, cancel, q, batch)
+		return nil
+	})
+	b.wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return readErr
+}
+
+// push queues a batch and starts the user's goroutine if none runs.
+func (b *batchSender) push(ctx context.Context, cancel context.CancelCauseFunc, q *userQueue, batch []trading.Command) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.batches = append(q.batches, batch)
+	if q.running {
+		return
+	}
+	q.running = true
+	b.wg.Go(func() {
+		if err := b.drain(ctx, q); err != nil {
+			cancel(err)
+		}
+	})
+}
+
+// drain sends q's batches until it is empty.
+func (b *batchSender) drain(ctx context.Context, q *userQueue) error {
+	for {
+		q.mu.Lock()
+		if len(q.batches) == 0 {
+			q.running = false
+			q.mu.Unlock()
+			return nil
+		}
+		batch := q.batches[0]
+		q.batches[0] = nil
+		q.batches = q.batches[1:]
+		q.mu.Unlock()
+		err := b.send(ctx, q.user, batch)
+		b.queued.Release(int64(len(batch)))
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// send sends one batch once the window and a slot allow it.
+func (b *batchSender) send(ctx context.Context, user string, batch []trading.Command) error {
+	if err := b.window.admit(ctx, int64(len(batch))); err != nil {
+		return context.Cause(ctx)
+	}
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	err := b.s.Send(ctx, user, batch)
+	<-b.slots
+	if err != nil {
+		first, last := batch[0].TxNum, batch[len(batch)-1].TxNum
+		return fmt.Errorf("sending %d commands of user %s (transactions %d to %d): %w", len(batch), user, first, last, err)
+	}
+	now := time.Now()
+	if b.log != nil {
+		b.log.add(batch, now)
+	}
+	b.sent.Add(int64(len(batch)))
+	b.batches.Add(1)
+	b.last.Store(now.UnixNano())
+	return nil
+}
+
+// SendStats are what Stream sent.
+type SendStats struct {
+	Sent, Batches int64
+	Seconds       float64 // from the first Send to the last one returned
+}
+
+// Stream sends src's commands as Run does, batches and concurrency from
+// opts, but with no window (nothing counts what is processed) and no
+// report: for senders other than the accounts, such as the ceiling's
+// counting workflows.
+func Stream(ctx context.Context, src Source, s Sender, opts RunOptions) (SendStats, error) {
+	opts = opts.withDefaults()
+	opts.Window = -1
+	p, err := src.plan()
+	if err != nil {
+		return SendStats{}, err
+	}
+	b := newBatchSender(p, s, opts, nil)
+	start := time.Now()
+	if err := b.sendAll(ctx, src); err != nil {
+		return SendStats{}, err
+	}
+	return SendStats{Sent: b.sent.Load(), Batches: b.batches.Load(), Seconds: b.lastSent().Sub(start).Seconds()}, nil
+}
+
+// window bounds the commands sent but not yet processed, so a long
+// workload does not pile its whole length up in Temporal: the backlog stays
+// a few seconds of work, which keeps the stack's memory flat and leaves
+// room for traders at their screens. A limit of 0 or less means none.
+type window struct {
+	limit int64
+	mu    sync.Mutex
+	// admitted counts commands allowed to be sent; processed is the
+	// run's count from the audit history; changed is closed (and
+	// replaced) whenever processed grows.
+	admitted, processed int64
+	changed             chan struct{}
+}
+
+func newWindow(limit int64) *window { return &window{limit: limit, changed: make(chan struct{})} }
+
+// admit waits until n more commands fit in the window. A batch is always
+// admitted when nothing is in flight, however large it is.
+func (w *window) admit(ctx context.Context, n int64) error {
+	for {
+		w.mu.Lock()
+		inFlight := w.admitted - w.processed
+		if w.limit <= 0 || inFlight <= 0 || inFlight+n <= w.limit {
+			w.admitted += n
+			w.mu.Unlock()
+			return nil
+		}
+		changed := w.changed
+		w.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// setProcessed records the run's processed count.
+func (w *window) setProcessed(n int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n <= w.processed {
+		return
+	}
+	w.processed = n
+	close(w.changed)
+	w.changed = make(chan struct{})
+}

@@ -1,0 +1,184 @@
+package workloads
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Source is a workload a run reads twice, line by line: once to plan it
+// (who the users are, how many commands each has, that no transaction
+// number repeats) and once to send it. A *File keeps only the plan in
+// memory, so a file of any length runs in bounded memory; a *Workload is a
+// file already parsed whole.
+type Source interface {
+	// Each calls fn with every well-formed line in file order and stops at
+	// the first error fn returns.
+	Each(fn func(Line) error) error
+	plan() (*plan, error)
+}
+
+// plan is what a run must know of a workload before sending it. It grows
+// with the number of users, not of commands.
+type plan struct {
+	users  []string              // in order of first appearance
+	byUser map[string]*userStats // per user
+	global []Line                // lines without a user (the global DUMPLOG)
+	total  int64                 // user commands
+}
+
+// userStats are one user's commands as the plan sees them.
+type userStats struct {
+	count       int64
+	first, last int64 // transaction numbers of the first and the last command
+}
+
+// newPlan scans src once. It refuses a workload that uses a transaction
+// number twice: an account ignores a number it has seen, and the report
+// matches records to commands by number.
+func newPlan(each func(fn func(Line) error) error) (*plan, error) {
+	p := &plan{byUser: map[string]*userStats{}}
+	var txNums []int64 // every number, sorted afterwards to find repeats: 8 bytes a line, for the scan only
+	err := each(func(l Line) error {
+		txNums = append(txNums, l.Cmd.TxNum)
+		if l.Cmd.User == "" {
+			p.global = append(p.global, l)
+			return nil
+		}
+		st := p.byUser[l.Cmd.User]
+		if st == nil {
+			st = &userStats{first: l.Cmd.TxNum}
+			p.byUser[l.Cmd.User] = st
+			p.users = append(p.users, l.Cmd.User)
+		}
+		st.count++
+		st.last = l.Cmd.TxNum
+		p.total++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(txNums)
+	var repeated []int64
+	for i := 1; i < len(txNums); i++ {
+		if txNums[i] == txNums[i-1] && (len(repeated) == 0 || repeated[len(repeated)-1] != txNums[i]) {
+			repeated = append(repeated, txNums[i])
+		}
+	}
+	if len(repeated) > 0 {
+		return nil, repeatedTxNums(each, repeated)
+	}
+	return p, nil
+}
+
+// repeatedTxNums reads the lines again to name where each repeated number
+// is used, and returns the error.
+func repeatedTxNums(each func(fn func(Line) error) error, repeated []int64) error {
+	firstLine := make(map[int64]int, len(repeated))
+	for _, n := range repeated {
+		firstLine[n] = 0
+	}
+	var dups []string
+	err := each(func(l Line) error {
+		prev, watched := firstLine[l.Cmd.TxNum]
+		switch {
+		case !watched:
+		case prev == 0:
+			firstLine[l.Cmd.TxNum] = l.LineNo
+		default:
+			dups = append(dups, fmt.Sprintf("line %d: transaction number %d is already used on line %d", l.LineNo, l.Cmd.TxNum, prev))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	const shown = 5
+	msg := strings.Join(dups[:min(shown, len(dups))], "; ")
+	if len(dups) > shown {
+		msg += fmt.Sprintf("; and %d more", len(dups)-shown)
+	}
+	return fmt.Errorf("every transaction number must be unique (an account ignores a number it has seen): %s", msg)
+}
+
+// Each calls fn with every line of the parsed workload.
+func (w *Workload) Each(fn func(Line) error) error {
+	for _, l := range w.Lines {
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Workload) plan() (*plan, error) { return newPlan(w.Each) }
+
+// File is a workload file that is read from disk each time it is gone
+// through; only its plan stays in memory. Malformed lines are left out
+// (OpenFile reports them).
+type File struct {
+	Path string
+	p    *plan
+}
+
+// OpenFile reads the workload file at path once, to plan its run and to
+// find its malformed lines. In strict mode the first malformed line stops
+// it: the file is nil, the slice holds that one *ParseError and err wraps
+// it. In lenient mode malformed lines are left out and all returned in the
+// slice, and err is nil unless the file cannot be read or a transaction
+// number is used twice.
+func OpenFile(path string, strict bool) (*File, []*ParseError, error) {
+	f := &File{Path: path}
+	var parseErrs []*ParseError
+	record := func(pe *ParseError) error {
+		parseErrs = append(parseErrs, pe)
+		if strict {
+			return pe
+		}
+		return nil
+	}
+	first := true
+	p, err := newPlan(func(fn func(Line) error) error {
+		if !first { // the second read only names repeated numbers
+			return f.Each(fn)
+		}
+		first = false
+		return f.each(fn, record)
+	})
+	if err != nil {
+		return nil, parseErrs, err
+	}
+	f.p = p
+	return f, parseErrs, nil
+}
+
+// Each calls fn with every well-formed line of the file.
+func (f *File) Each(fn func(Line) error) error {
+	return f.each(fn, func(*ParseError) error { return nil })
+}
+
+func (f *File) each(fn func(Line) error, onErr func(*ParseError) error) error {
+	r, err := os.Open(f.Path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := Parse(r, fn, onErr); err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s: %w", f.Path, err)
+		}
+		return fmt.Errorf("reading %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+func (f *File) plan() (*plan, error) {
+	if f.p == nil {
+		return nil, errors.New("workloads: a File must come from OpenFile")
+	}
+	return f.p, nil
+}
