@@ -53,6 +53,23 @@ bench: postgres build
 	$(BIN) workload run --embedded --quote-latency legacy --dump-dir $(CURDIR)/artifacts/bench \
 		--validate-xsd $(SHARED)/spec/logfile.xsd $(SHARED)/workloads/100User_testWorkLoad
 
+# The generated 1000-user, 1,000,000-command workload (the seed's final size),
+# written once into artifacts/.
+BIG := artifacts/workload-1000users-1M.txt
+$(BIG): | build
+	@mkdir -p artifacts
+	$(BIN) workload gen --users 1000 --lines 1000000 --seed 11 > $@.tmp && mv $@.tmp $@
+
+## bench-1000: the generated 1000-user, 1,000,000-command file end to end (legacy latency, all audited, DUMPLOG checked); commands/s and peak RSS
+.PHONY: bench-1000 bench-ceiling
+bench-1000: postgres build $(BIG)
+	$(BIN) workload run --embedded --quiet --quote-latency legacy --dump-dir $(CURDIR)/artifacts/bench-1000 \
+		--validate-xsd $(SHARED)/spec/logfile.xsd $(BIG)
+
+## bench-ceiling: the same file to workflows that only count it: the most this stack's Temporal carries
+bench-ceiling: postgres build $(BIG)
+	$(BIN) workload ceiling $(BIG)
+
 ## chaos: the fault-injection tests bigger than in `make test`, the 100-user ledger check, a 50,000-command node kill
 chaos: postgres build
 	CHAOS_USERS=50 CHAOS_LINES=20000 CHAOS_KILLS=4 $(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/

@@ -50,6 +50,7 @@ func workloadCommands() []*spec {
 			about: "Writes a synthetic workload with the course files' command mix.",
 			flags: workloadGenFlags},
 		workloadMixedSpec(),
+		workloadCeilingSpec(),
 	}
 }
 
@@ -144,6 +145,7 @@ func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string
 	if err != nil {
 		return err
 	}
+	rep.PeakRSSMiB = peakRSSMiB()
 	if f.html != "" {
 		// Written before report judges the run: a failed DUMPLOG is worth a page too.
 		if err := writeFileAtomically(f.html, rep.WriteHTML); err != nil {
