@@ -195,7 +195,7 @@ func TestForeignVariablesAreIgnored(t *testing.T) {
 // TestWorkloadRunRefusesNegativeDurations: --poll=-1s made the progress
 // ticker panic mid-run.
 func TestWorkloadRunRefusesNegativeDurations(t *testing.T) {
-	for _, args := range [][]string{{"--poll=-1s"}, {"--stall-timeout=-1m"}, {"--batch=0"}, {"--concurrency=-3"}} {
+	for _, args := range [][]string{{"--poll=-1s"}, {"--stall-timeout=-1m"}, {"--batch=0"}, {"--concurrency=-3"}, {"--window=-2"}} {
 		c, _, stderr := testCLI(nil)
 		code := c.run(context.Background(), slices.Concat([]string{"workload", "run"}, args, []string{"no-such-file"}))
 		if code != exitUsage || !strings.Contains(stderr.String(), strings.TrimLeft(strings.SplitN(args[0], "=", 2)[0], "-")) {

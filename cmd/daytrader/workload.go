@@ -92,7 +92,7 @@ func (f *runFlags) check() error {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 {
 		return usagef("--batch (%d) and --concurrency (%d) must be at least 1", f.opts.BatchSize, f.opts.Concurrency)
 	}
-	if f.opts.Window == 0 || f.opts.Window < -1 {
+	if f.opts.Window < -1 {
 		return usagef("--window (%d) must be at least 1, or -1 for no limit", f.opts.Window)
 	}
 	// A negative --poll would make the progress ticker panic.
