@@ -15,12 +15,25 @@ type Fetcher interface {
 	Fetch(ctx context.Context, symbol, user string) (trading.Quote, error)
 }
 
+// Shared is a quote cache that several processes share (pgquotes.Store
+// keeps one in PostgreSQL), behind each process's Cache. Get returns
+// symbol's quote that is valid at now() from it; when it holds none, one
+// caller among all the processes fetches it with fetch while the others
+// wait for that quote, and that caller alone gets billed=true (it paid for
+// the legacy hit, so it must see it audited). A quote fetched but not
+// shared (the store failing) is still returned, billed.
+type Shared interface {
+	Get(ctx context.Context, symbol string, now func() time.Time,
+		fetch func(context.Context) (trading.Quote, error)) (q trading.Quote, billed bool, err error)
+}
+
 // CacheStats are a cache's counters since it was made.
 type CacheStats struct {
 	Hits        int64 // Get calls answered from a valid cached quote
 	Misses      int64 // Get calls that waited for a fetch (their own or a shared one)
 	Fetches     int64 // legacy fetches started (each one is billed)
 	FetchErrors int64 // of those, how many failed
+	SharedHits  int64 // misses answered by the Shared cache with another process's fetch (not billed here)
 }
 
 // Cache keeps each symbol's latest quote for as long as it is valid
@@ -33,19 +46,26 @@ type CacheStats struct {
 // for the others, and the duty passes to the next caller that is handed the
 // quote: a waiter of the same fetch or, failing that, the next Get that finds
 // it in the cache.
+//
+// With a Shared cache behind it (NewSharedCache) a miss asks the Shared
+// cache before the legacy server, so N processes are billed once per symbol
+// and validity window, as one would be; a quote that another process paid
+// for is reported as a legacy hit to nobody here.
 type Cache struct {
 	fetcher Fetcher
+	shared  Shared // nil: this process alone
 	now     func() time.Time
 	flights singleflight.Group
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
 
-	hits, misses, fetches, fetchErrors atomic.Int64
+	hits, misses, fetches, fetchErrors, sharedHits atomic.Int64
 }
 
 // cacheEntry is one fetched quote and who must report it as a legacy hit;
-// claimed and owner.gone are guarded by Cache.mu.
+// claimed and owner.gone are guarded by Cache.mu. A quote another process
+// was billed for is claimed from the start.
 type cacheEntry struct {
 	quote   trading.Quote
 	owner   *getCall
@@ -60,10 +80,16 @@ type getCall struct{ gone bool }
 // checked against (nil means time.Now) and must agree with the clock that
 // stamps FetchedAt.
 func NewCache(fetcher Fetcher, now func() time.Time) *Cache {
+	return NewSharedCache(fetcher, nil, now)
+}
+
+// NewSharedCache is NewCache in front of shared, which other processes
+// share too (nil: none).
+func NewSharedCache(fetcher Fetcher, shared Shared, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{fetcher: fetcher, now: now, entries: make(map[string]*cacheEntry)}
+	return &Cache{fetcher: fetcher, shared: shared, now: now, entries: make(map[string]*cacheEntry)}
 }
 
 // Stats returns the counters.
@@ -73,6 +99,7 @@ func (c *Cache) Stats() CacheStats {
 		Misses:      c.misses.Load(),
 		Fetches:     c.fetches.Load(),
 		FetchErrors: c.fetchErrors.Load(),
+		SharedHits:  c.sharedHits.Load(),
 	}
 }
 
@@ -109,13 +136,11 @@ func (c *Cache) Get(ctx context.Context, symbol, user string) (q trading.Quote, 
 			return e, nil
 		}
 		c.mu.Unlock()
-		c.fetches.Add(1)
-		q, err := c.fetcher.Fetch(fetchCtx, symbol, user)
+		q, billed, err := c.fetch(fetchCtx, symbol, user)
 		if err != nil {
-			c.fetchErrors.Add(1)
 			return nil, err
 		}
-		e := &cacheEntry{quote: q, owner: me}
+		e := &cacheEntry{quote: q, owner: me, claimed: !billed}
 		c.mu.Lock()
 		c.entries[symbol] = e
 		c.mu.Unlock()
@@ -137,6 +162,28 @@ func (c *Cache) Get(ctx context.Context, symbol, user string) (q trading.Quote, 
 		c.mu.Unlock()
 		return trading.Quote{}, false, ctx.Err()
 	}
+}
+
+// fetch gets symbol's quote from the Shared cache, or else from the legacy
+// server; billed says this process paid for it.
+func (c *Cache) fetch(ctx context.Context, symbol, user string) (trading.Quote, bool, error) {
+	legacy := func(ctx context.Context) (trading.Quote, error) {
+		c.fetches.Add(1)
+		q, err := c.fetcher.Fetch(ctx, symbol, user)
+		if err != nil {
+			c.fetchErrors.Add(1)
+		}
+		return q, err
+	}
+	if c.shared == nil {
+		q, err := legacy(ctx)
+		return q, err == nil, err
+	}
+	q, billed, err := c.shared.Get(ctx, symbol, c.now, legacy)
+	if err == nil && !billed {
+		c.sharedHits.Add(1)
+	}
+	return q, billed, err
 }
 
 // claimLocked reports whether caller me must report e as a legacy hit, and

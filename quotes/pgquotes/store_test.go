@@ -1,0 +1,224 @@
+package pgquotes_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/daytradinginc/daytrader/internal/testdb"
+	"github.com/daytradinginc/daytrader/quotes"
+	"github.com/daytradinginc/daytrader/quotes/pgquotes"
+	"github.com/daytradinginc/daytrader/trading"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+)
+
+// clock is a settable clock shared by the caches and the fetchers.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// legacyServer stands for the billed legacy quote server: every fetch
+// takes delay, gets a price of its own and is counted per symbol.
+type legacyServer struct {
+	clock *clock
+	delay time.Duration
+	fail  atomic.Int64 // the next fail fetches fail
+	mu    sync.Mutex
+	per   map[string]int
+	total atomic.Int64
+}
+
+func (l *legacyServer) fetcher() quotes.Fetcher { return fetcherFunc(l.fetch) }
+
+func (l *legacyServer) fetch(ctx context.Context, symbol, user string) (trading.Quote, error) {
+	time.Sleep(l.delay)
+	if l.fail.Add(-1) >= 0 {
+		return trading.Quote{}, errors.New("legacy server down")
+	}
+	n := l.total.Add(1)
+	l.mu.Lock()
+	l.per[symbol]++
+	l.mu.Unlock()
+	return trading.Quote{Symbol: symbol, User: user, Price: decimal.New(1000+n, -2), QuoteServerTime: n,
+		Cryptokey: fmt.Sprintf("key-%d", n), FetchedAt: l.clock.Now()}, nil
+}
+
+type fetcherFunc func(ctx context.Context, symbol, user string) (trading.Quote, error)
+
+func (f fetcherFunc) Fetch(ctx context.Context, symbol, user string) (trading.Quote, error) {
+	return f(ctx, symbol, user)
+}
+
+// worker is one process's cache: its own pool and quotes.Cache over the
+// shared table.
+func worker(t *testing.T, dbURL string, l *legacyServer) *quotes.Cache {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return quotes.NewSharedCache(l.fetcher(), pgquotes.NewStore(pool, quiet), l.clock.Now)
+}
+
+func newLegacy(delay time.Duration) *legacyServer {
+	return &legacyServer{clock: &clock{now: time.Now()}, delay: delay, per: map[string]int{}}
+}
+
+// lookup is one Get's answer.
+type lookup struct {
+	quote trading.Quote
+	hit   bool
+}
+
+// lookupAll runs perWorker concurrent Gets of every symbol on each cache
+// and returns every answer by symbol.
+func lookupAll(t *testing.T, caches []*quotes.Cache, symbols []string, perWorker int) map[string][]lookup {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string][]lookup{}
+	var wg sync.WaitGroup
+	for w, c := range caches {
+		for i := range perWorker {
+			for _, sym := range symbols {
+				wg.Go(func() {
+					q, hit, err := c.Get(context.Background(), sym, fmt.Sprintf("user%d-%d", w, i))
+					if err != nil {
+						t.Errorf("Get %s: %v", sym, err)
+						return
+					}
+					mu.Lock()
+					got[sym] = append(got[sym], lookup{q, hit})
+					mu.Unlock()
+				})
+			}
+		}
+	}
+	wg.Wait()
+	return got
+}
+
+// checkOnceEach: every symbol was fetched once and reported as a legacy
+// hit to exactly one caller, and every caller got that fetch's quote.
+func checkOnceEach(t *testing.T, l *legacyServer, got map[string][]lookup, symbols []string) {
+	t.Helper()
+	for _, sym := range symbols {
+		l.mu.Lock()
+		fetches := l.per[sym]
+		l.mu.Unlock()
+		hits, differ := 0, 0
+		for _, g := range got[sym] {
+			if g.hit {
+				hits++
+			}
+			if g.quote.Cryptokey != got[sym][0].quote.Cryptokey || !g.quote.Price.Equal(got[sym][0].quote.Price) {
+				differ++
+			}
+		}
+		if differ > 0 {
+			t.Errorf("%s: %d of %d callers got another quote than the first", sym, differ, len(got[sym]))
+		}
+		if fetches != 1 || hits != 1 {
+			t.Errorf("%s: %d legacy fetches and %d callers told legacyHit, want 1 and 1", sym, fetches, hits)
+		}
+	}
+}
+
+// TestOneFetchPerSymbolForAllWorkers: two workers' caches over one
+// database, 8 concurrent lookups of each of 20 symbols on each, every fetch
+// slow: one legacy fetch per symbol in all, reported to one caller; after
+// the quotes expire, one fetch per symbol again.
+func TestOneFetchPerSymbolForAllWorkers(t *testing.T) {
+	dbURL := testdb.URL(t)
+	l := newLegacy(30 * time.Millisecond)
+	caches := []*quotes.Cache{worker(t, dbURL, l), worker(t, dbURL, l)}
+	var symbols []string
+	for i := range 20 {
+		symbols = append(symbols, fmt.Sprintf("S%02d", i))
+	}
+	checkOnceEach(t, l, lookupAll(t, caches, symbols, 8), symbols)
+	shared := caches[0].Stats().SharedHits + caches[1].Stats().SharedHits
+	if fetched := caches[0].Stats().Fetches + caches[1].Stats().Fetches; fetched != 20 || shared != 20 {
+		t.Errorf("the caches fetched %d and took %d from the other worker, want 20 and 20", fetched, shared)
+	}
+
+	l.clock.advance(trading.QuoteValidity + time.Second)
+	l.per = map[string]int{}
+	checkOnceEach(t, l, lookupAll(t, caches, symbols, 8), symbols)
+}
+
+// TestAFailedFetchLetsAnotherWorkerFetch: the worker holding the lease
+// fails to fetch; the lease is given back and the other worker's lookup
+// fetches and is billed, once.
+func TestAFailedFetchLetsAnotherWorkerFetch(t *testing.T) {
+	dbURL := testdb.URL(t)
+	l := newLegacy(0)
+	a, b := worker(t, dbURL, l), worker(t, dbURL, l)
+	l.fail.Store(1)
+	if _, hit, err := a.Get(context.Background(), "ABC", "alice"); err == nil || hit {
+		t.Fatalf("Get on a failing legacy server = hit %v, err %v; want the error", hit, err)
+	}
+	q, hit, err := b.Get(context.Background(), "ABC", "bob")
+	if err != nil || !hit || q.User != "bob" {
+		t.Fatalf("the other worker's Get = %+v, %v, %v; want its own fetch, billed", q, hit, err)
+	}
+	if q2, hit, err := a.Get(context.Background(), "ABC", "alice"); err != nil || hit || q2.Cryptokey != q.Cryptokey {
+		t.Errorf("the first worker's second Get = %+v, %v, %v; want the other's quote, not billed", q2, hit, err)
+	}
+}
+
+// TestAnAbandonedLeaseIsTakenOver: a worker died holding a lease; another
+// worker waits for it to run out, then fetches.
+func TestAnAbandonedLeaseIsTakenOver(t *testing.T) {
+	dbURL := testdb.URL(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `INSERT INTO quote_cache (symbol, lease_owner, lease_until)
+VALUES ('ABC', 'dead worker', now() + interval '500 milliseconds')`); err != nil {
+		t.Fatal(err)
+	}
+	l := newLegacy(0)
+	start := time.Now()
+	q, hit, err := worker(t, dbURL, l).Get(context.Background(), "ABC", "alice")
+	if err != nil || !hit || q.User != "alice" {
+		t.Fatalf("Get = %+v, %v, %v; want a fetch of its own", q, hit, err)
+	}
+	if waited := time.Since(start); waited < 400*time.Millisecond {
+		t.Errorf("fetched after %s, before the dead worker's lease ran out", waited)
+	}
+}
+
+// TestWithoutTheDatabaseQuotesStillCome: the shared table unreachable, a
+// lookup fetches by itself, billed.
+func TestWithoutTheDatabaseQuotesStillCome(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	l := newLegacy(0)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := quotes.NewSharedCache(l.fetcher(), pgquotes.NewStore(pool, quiet), l.clock.Now)
+	if _, hit, err := c.Get(context.Background(), "ABC", "alice"); err != nil || !hit {
+		t.Fatalf("Get = %v, %v; want the legacy server's quote, billed", hit, err)
+	}
+}
