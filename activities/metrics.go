@@ -108,6 +108,10 @@ func WatchCache(reg prometheus.Registerer, cache *quotes.Cache) {
 			ConstLabels: prometheus.Labels{"result": r.result},
 		}, func() float64 { return float64(r.read(cache.Stats())) })
 	}
+	f.NewCounterFunc(prometheus.CounterOpts{
+		Name: "daytrader_quote_cache_shared_total",
+		Help: "Quote cache misses answered by the cache all workers share with another worker's fetch (billed to that worker, not this one).",
+	}, func() float64 { return float64(cache.Stats().SharedHits) })
 }
 
 func (m *Metrics) quoteLookup(outcome string) {

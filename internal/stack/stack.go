@@ -25,6 +25,7 @@ import (
 	"github.com/daytradinginc/daytrader/internal/telemetry"
 	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/quotes"
+	"github.com/daytradinginc/daytrader/quotes/pgquotes"
 	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/worker"
@@ -176,15 +177,16 @@ func Redact(raw string) string {
 }
 
 // NewActivities builds the activities with their clients: the hedging quote
-// client behind a process-wide cache, and the audit store. Their metrics go
-// to reg.
+// client behind a process-wide cache, itself in front of the quote cache
+// every worker shares in pool's database (pgquotes), and the audit store.
+// Their metrics go to reg.
 func NewActivities(c Config, pool *pgxpool.Pool, logger *slog.Logger, reg prometheus.Registerer) (*activities.Activities, error) {
 	metrics := activities.NewMetrics(reg)
 	qc, err := quotes.NewClient(c.QuoteServerAddr, quotes.ClientOptions{Logger: logger, Observe: metrics.ObserveFetch})
 	if err != nil {
 		return nil, fmt.Errorf("quote client: %w", err)
 	}
-	cache := quotes.NewCache(qc, time.Now)
+	cache := quotes.NewSharedCache(qc, pgquotes.NewStore(pool, logger), time.Now)
 	activities.WatchCache(reg, cache)
 	return &activities.Activities{
 		Quotes:  cache,
