@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/browsertest"
 	"github.com/daytradinginc/daytrader/internal/probe"
@@ -102,7 +103,7 @@ func checkMetrics(t *testing.T, dev *stack.Dev, counts map[trading.EventType]int
 		t.Errorf("%v web commands measured, want 3", got)
 	}
 	for name, labels := range map[string]map[string]string{
-		"temporal_request_total":                          {"operation": "SignalWithStartWorkflowExecution"},
+		"temporal_request_total":                           {"operation": "SignalWithStartWorkflowExecution"},
 		"temporal_workflow_task_execution_latency_seconds": nil,
 		"temporal_activity_execution_latency_seconds":      {"activity_type": "WriteAudit"},
 	} {
@@ -144,4 +145,12 @@ func checkSystemPage(t *testing.T, dev *stack.Dev, admin string, counts map[trad
 	}
 	ui.WaitText("[data-testid=recent-errors]", "COMMIT_SELL")
 	ui.Screenshot("system-01-after-workload")
+
+	// On a phone the page fits its width: the chart scales, only the errors
+	// table scrolls inside its box.
+	ui.Do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	ui.WaitFor("the page to fit a phone's width", `document.documentElement.scrollWidth <= 390 &&
+		document.querySelector("#system-live svg").getBoundingClientRect().right <= 390 &&
+		document.querySelector("[data-testid=recent-errors] tbody tr").getBoundingClientRect().height < 100`)
+	ui.Screenshot("system-02-phone")
 }
