@@ -8,61 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daytradinginc/daytrader/quotes/quotestest"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/shopspring/decimal"
 )
 
-// fakeClock is a settable clock for the cache and the fake fetcher.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// countingFetcher answers with a new price on every call, stamped by clock;
-// when gate is set each call waits for it (or for its ctx).
-type countingFetcher struct {
-	clock   *fakeClock
-	calls   atomic.Int64
-	started chan struct{} // receives once per call, if set
-	gate    chan struct{}
-	fail    atomic.Int64 // how many of the next calls fail
-}
-
-var errBoom = errors.New("boom")
-
-func (f *countingFetcher) Fetch(ctx context.Context, symbol, user string) (trading.Quote, error) {
-	n := f.calls.Add(1)
-	if f.started != nil {
-		f.started <- struct{}{}
-	}
-	if f.gate != nil {
-		select {
-		case <-f.gate:
-		case <-ctx.Done():
-			return trading.Quote{}, ctx.Err()
-		}
-	}
-	for failing := f.fail.Load(); failing > 0; failing = f.fail.Load() {
-		if f.fail.CompareAndSwap(failing, failing-1) {
-			return trading.Quote{}, errBoom
-		}
-	}
-	return trading.Quote{
-		Symbol: symbol, User: user, Price: decimal.NewFromInt(n),
-		QuoteServerTime: n, Cryptokey: "key", FetchedAt: f.clock.Now(),
-	}, nil
-}
-
 func TestCacheValidFor60Seconds(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)}
-	f := &countingFetcher{clock: clock}
+	clock := quotestest.NewClock(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC))
+	f := &quotestest.Fetcher{Clock: clock}
 	c := NewCache(f, clock.Now)
 	ctx := context.Background()
 
@@ -84,8 +37,8 @@ func TestCacheValidFor60Seconds(t *testing.T) {
 	if err != nil || !hit || !q.Price.Equal(decimal.NewFromInt(2)) || q.User != "bob" {
 		t.Fatalf("Get after 60 s = %+v, %v, %v; want fetch 2 as a legacy hit", q, hit, err)
 	}
-	if f.calls.Load() != 2 {
-		t.Errorf("%d fetches, want 2", f.calls.Load())
+	if f.Calls.Load() != 2 {
+		t.Errorf("%d fetches, want 2", f.Calls.Load())
 	}
 	if st := c.Stats(); st != (CacheStats{Hits: 3, Misses: 2, Fetches: 2}) {
 		t.Errorf("stats = %+v", st)
@@ -94,8 +47,8 @@ func TestCacheValidFor60Seconds(t *testing.T) {
 
 func TestCacheSingleFlight(t *testing.T) {
 	const callers = 100
-	clock := &fakeClock{now: time.Now()}
-	f := &countingFetcher{clock: clock, started: make(chan struct{}, callers), gate: make(chan struct{})}
+	clock := quotestest.NewClock(time.Now())
+	f := &quotestest.Fetcher{Clock: clock, Started: make(chan struct{}, callers), Gate: make(chan struct{})}
 	c := NewCache(f, clock.Now)
 
 	var wg sync.WaitGroup
@@ -115,21 +68,21 @@ func TestCacheSingleFlight(t *testing.T) {
 			}
 		})
 	}
-	<-f.started // the one fetch is running; let the other callers pile up on it
+	<-f.Started // the one fetch is running; let the other callers pile up on it
 	for c.Stats().Misses < callers/2 {
 		time.Sleep(time.Millisecond)
 	}
-	close(f.gate)
+	close(f.Gate)
 	wg.Wait()
-	if f.calls.Load() != 1 || got.Load() != callers || legacyHits.Load() != 1 {
+	if f.Calls.Load() != 1 || got.Load() != callers || legacyHits.Load() != 1 {
 		t.Errorf("%d fetches, %d callers got fetch 1, %d legacy hits; want 1, %d, 1",
-			f.calls.Load(), got.Load(), legacyHits.Load(), callers)
+			f.Calls.Load(), got.Load(), legacyHits.Load(), callers)
 	}
 }
 
 func TestCacheWaiterCancelsAlone(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	f := &countingFetcher{clock: clock, started: make(chan struct{}, 2), gate: make(chan struct{})}
+	clock := quotestest.NewClock(time.Now())
+	f := &quotestest.Fetcher{Clock: clock, Started: make(chan struct{}, 2), Gate: make(chan struct{})}
 	c := NewCache(f, clock.Now)
 
 	type result struct {
@@ -142,7 +95,7 @@ func TestCacheWaiterCancelsAlone(t *testing.T) {
 		q, hit, err := c.Get(context.Background(), "ABC", "alice")
 		owner <- result{q, hit, err}
 	}()
-	<-f.started
+	<-f.Started
 
 	// A waiter on the same fetch gives up; the fetch goes on.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -158,12 +111,12 @@ func TestCacheWaiterCancelsAlone(t *testing.T) {
 	if r := <-waiter; !errors.Is(r.err, context.Canceled) || r.hit {
 		t.Fatalf("cancelled waiter = %+v, want context.Canceled", r)
 	}
-	close(f.gate)
+	close(f.Gate)
 	if r := <-owner; r.err != nil || !r.hit || !r.q.Price.Equal(decimal.NewFromInt(1)) {
 		t.Fatalf("owner = %+v, want fetch 1 as its legacy hit", r)
 	}
-	if f.calls.Load() != 1 {
-		t.Errorf("%d fetches, want 1", f.calls.Load())
+	if f.Calls.Load() != 1 {
+		t.Errorf("%d fetches, want 1", f.Calls.Load())
 	}
 }
 
@@ -172,8 +125,8 @@ func TestCacheWaiterCancelsAlone(t *testing.T) {
 // handed the quote.
 func TestCacheOwnerCancelPassesLegacyHit(t *testing.T) {
 	for _, waiterPresent := range []bool{true, false} {
-		clock := &fakeClock{now: time.Now()}
-		f := &countingFetcher{clock: clock, started: make(chan struct{}, 2), gate: make(chan struct{})}
+		clock := quotestest.NewClock(time.Now())
+		f := &quotestest.Fetcher{Clock: clock, Started: make(chan struct{}, 2), Gate: make(chan struct{})}
 		c := NewCache(f, clock.Now)
 
 		ctx, cancel := context.WithCancel(context.Background())
@@ -182,7 +135,7 @@ func TestCacheOwnerCancelPassesLegacyHit(t *testing.T) {
 			_, _, err := c.Get(ctx, "ABC", "alice")
 			ownerErr <- err
 		}()
-		<-f.started
+		<-f.Started
 		type result struct {
 			hit bool
 			err error
@@ -201,7 +154,7 @@ func TestCacheOwnerCancelPassesLegacyHit(t *testing.T) {
 		if err := <-ownerErr; !errors.Is(err, context.Canceled) {
 			t.Fatalf("owner err = %v, want context.Canceled", err)
 		}
-		close(f.gate) // the fetch completes without its owner
+		close(f.Gate) // the fetch completes without its owner
 		hits := 0
 		if waiterPresent {
 			r := <-waiter
@@ -225,8 +178,8 @@ func TestCacheOwnerCancelPassesLegacyHit(t *testing.T) {
 				hits++
 			}
 		}
-		if hits != 1 || f.calls.Load() != 1 {
-			t.Errorf("waiter present %v: %d legacy hits reported over %d fetches, want 1 and 1", waiterPresent, hits, f.calls.Load())
+		if hits != 1 || f.Calls.Load() != 1 {
+			t.Errorf("waiter present %v: %d legacy hits reported over %d fetches, want 1 and 1", waiterPresent, hits, f.Calls.Load())
 		}
 	}
 }
@@ -239,11 +192,11 @@ func (c *Cache) hasEntry(symbol string) bool {
 }
 
 func TestCacheDoesNotCacheErrors(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	f := &countingFetcher{clock: clock}
-	f.fail.Store(1)
+	clock := quotestest.NewClock(time.Now())
+	f := &quotestest.Fetcher{Clock: clock}
+	f.Fail.Store(1)
 	c := NewCache(f, clock.Now)
-	if _, hit, err := c.Get(context.Background(), "ABC", "alice"); !errors.Is(err, errBoom) || hit {
+	if _, hit, err := c.Get(context.Background(), "ABC", "alice"); !errors.Is(err, quotestest.ErrDown) || hit {
 		t.Fatalf("Get = %v, %v; want the fetch error", hit, err)
 	}
 	q, hit, err := c.Get(context.Background(), "ABC", "alice")
@@ -256,8 +209,8 @@ func TestCacheDoesNotCacheErrors(t *testing.T) {
 }
 
 func TestCacheGetMany(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	f := &countingFetcher{clock: clock}
+	clock := quotestest.NewClock(time.Now())
+	f := &quotestest.Fetcher{Clock: clock}
 	c := NewCache(f, clock.Now)
 	results := c.GetMany(context.Background(), "alice", []string{"ABC", "DEF", "ABC", "GHI"})
 	if len(results) != 4 {
@@ -276,8 +229,8 @@ func TestCacheGetMany(t *testing.T) {
 	if abcHits != 1 || !results[1].LegacyHit || !results[3].LegacyHit {
 		t.Errorf("legacy hits: ABC %d (want 1), DEF %v, GHI %v (want true)", abcHits, results[1].LegacyHit, results[3].LegacyHit)
 	}
-	if f.calls.Load() != 3 {
-		t.Errorf("%d fetches, want 3 (ABC once)", f.calls.Load())
+	if f.Calls.Load() != 3 {
+		t.Errorf("%d fetches, want 3 (ABC once)", f.Calls.Load())
 	}
 }
 

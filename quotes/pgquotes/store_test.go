@@ -2,71 +2,24 @@ package pgquotes_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/daytradinginc/daytrader/internal/testdb"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/quotes/pgquotes"
+	"github.com/daytradinginc/daytrader/quotes/quotestest"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/shopspring/decimal"
 )
-
-// clock is a settable clock shared by the caches and the fetchers.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// legacyServer stands for the billed legacy quote server: every fetch
-// takes delay, gets a price of its own and is counted per symbol.
-type legacyServer struct {
-	clock *clock
-	delay time.Duration
-	fail  atomic.Int64 // the next fail fetches fail
-	mu    sync.Mutex
-	per   map[string]int
-	total atomic.Int64
-}
-
-func (l *legacyServer) fetcher() quotes.Fetcher { return fetcherFunc(l.fetch) }
-
-func (l *legacyServer) fetch(ctx context.Context, symbol, user string) (trading.Quote, error) {
-	time.Sleep(l.delay)
-	if l.fail.Add(-1) >= 0 {
-		return trading.Quote{}, errors.New("legacy server down")
-	}
-	n := l.total.Add(1)
-	l.mu.Lock()
-	l.per[symbol]++
-	l.mu.Unlock()
-	return trading.Quote{Symbol: symbol, User: user, Price: decimal.New(1000+n, -2), QuoteServerTime: n,
-		Cryptokey: fmt.Sprintf("key-%d", n), FetchedAt: l.clock.Now()}, nil
-}
-
-type fetcherFunc func(ctx context.Context, symbol, user string) (trading.Quote, error)
-
-func (f fetcherFunc) Fetch(ctx context.Context, symbol, user string) (trading.Quote, error) {
-	return f(ctx, symbol, user)
-}
 
 // worker is one process's cache: its own pool and quotes.Cache over the
 // shared table.
-func worker(t *testing.T, dbURL string, l *legacyServer) *quotes.Cache {
+func worker(t *testing.T, dbURL string, l *quotestest.Fetcher) *quotes.Cache {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), dbURL)
 	if err != nil {
@@ -74,11 +27,13 @@ func worker(t *testing.T, dbURL string, l *legacyServer) *quotes.Cache {
 	}
 	t.Cleanup(pool.Close)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return quotes.NewSharedCache(l.fetcher(), pgquotes.NewStore(pool, quiet), l.clock.Now)
+	return quotes.NewSharedCache(l, pgquotes.NewStore(pool, quiet), l.Clock.Now)
 }
 
-func newLegacy(delay time.Duration) *legacyServer {
-	return &legacyServer{clock: &clock{now: time.Now()}, delay: delay, per: map[string]int{}}
+// newLegacy stands for the billed legacy quote server, each fetch taking
+// delay.
+func newLegacy(delay time.Duration) *quotestest.Fetcher {
+	return &quotestest.Fetcher{Clock: quotestest.NewClock(time.Now()), Delay: delay}
 }
 
 // lookup is one Get's answer.
@@ -116,12 +71,10 @@ func lookupAll(t *testing.T, caches []*quotes.Cache, symbols []string, perWorker
 
 // checkOnceEach: every symbol was fetched once and reported as a legacy
 // hit to exactly one caller, and every caller got that fetch's quote.
-func checkOnceEach(t *testing.T, l *legacyServer, got map[string][]lookup, symbols []string) {
+func checkOnceEach(t *testing.T, l *quotestest.Fetcher, got map[string][]lookup, symbols []string) {
 	t.Helper()
 	for _, sym := range symbols {
-		l.mu.Lock()
-		fetches := l.per[sym]
-		l.mu.Unlock()
+		fetches := l.CallsOf(sym)
 		hits, differ := 0, 0
 		for _, g := range got[sym] {
 			if g.hit {
@@ -158,8 +111,8 @@ func TestOneFetchPerSymbolForAllWorkers(t *testing.T) {
 		t.Errorf("the caches fetched %d and took %d from the other worker, want 20 and 20", fetched, shared)
 	}
 
-	l.clock.advance(trading.QuoteValidity + time.Second)
-	l.per = map[string]int{}
+	l.Clock.Advance(trading.QuoteValidity + time.Second)
+	l.ResetCounts()
 	checkOnceEach(t, l, lookupAll(t, caches, symbols, 8), symbols)
 }
 
@@ -170,7 +123,7 @@ func TestAFailedFetchLetsAnotherWorkerFetch(t *testing.T) {
 	dbURL := testdb.URL(t)
 	l := newLegacy(0)
 	a, b := worker(t, dbURL, l), worker(t, dbURL, l)
-	l.fail.Store(1)
+	l.Fail.Store(1)
 	if _, hit, err := a.Get(context.Background(), "ABC", "alice"); err == nil || hit {
 		t.Fatalf("Get on a failing legacy server = hit %v, err %v; want the error", hit, err)
 	}
@@ -217,7 +170,7 @@ func TestWithoutTheDatabaseQuotesStillCome(t *testing.T) {
 	pool.Close()
 	l := newLegacy(0)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c := quotes.NewSharedCache(l.fetcher(), pgquotes.NewStore(pool, quiet), l.clock.Now)
+	c := quotes.NewSharedCache(l, pgquotes.NewStore(pool, quiet), l.Clock.Now)
 	if _, hit, err := c.Get(context.Background(), "ABC", "alice"); err != nil || !hit {
 		t.Fatalf("Get = %v, %v; want the legacy server's quote, billed", hit, err)
 	}
