@@ -167,6 +167,39 @@ GROUP BY event_type`, user)
 	return counts, nil
 }
 
+// CommandTime is when a user's command was processed: its userCommand
+// record's id and time.
+type CommandTime struct {
+	ID    int64
+	User  string
+	TxNum int64
+	Time  time.Time
+}
+
+// UserCommandsAfter returns the userCommand records stored after the one
+// with id afterID, in id order, at most limit of them: a reader that keeps
+// the last id reads each record once, along the primary key, however large
+// the table. Records committed late under a lower id than one already read
+// are missed, as in CountUserCommandsAfter.
+func (s *Store) UserCommandsAfter(ctx context.Context, afterID int64, limit int) ([]CommandTime, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT id, coalesce(username, ''), tx_num, ts FROM audit_events
+WHERE id > $1 AND event_type = 'userCommand'
+ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: commands after %d: %w", afterID, err)
+	}
+	var out []CommandTime
+	var c CommandTime
+	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.User, &c.TxNum, &c.Time}, func() error {
+		out = append(out, c)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("audit: commands after %d: %w", afterID, err)
+	}
+	return out, nil
+}
+
 // UserCommandTimes returns the time of the userCommand event of each of the
 // given transaction numbers that has one. Should a number have several (the
 // same workload run twice), the most recently stored one counts. The numbers

@@ -530,6 +530,55 @@ func TestUserCommandTimes(t *testing.T) {
 	}
 }
 
+// TestUserCommandsAfter: the records are read forward from a mark, a page at
+// a time, userCommands only, each once.
+func TestUserCommandsAfter(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	mark, err := s.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []trading.Event
+	for tx := int64(1); tx <= 5; tx++ {
+		user := []string{"ann", "bob"}[tx%2]
+		events = append(events,
+			trading.Event{Key: fmt.Sprint("uc-", tx), Type: trading.UserCommandEvent, Time: day1.Add(time.Duration(tx) * time.Second),
+				TxNum: tx, Command: trading.DisplaySummary, User: user},
+			trading.Event{Key: fmt.Sprint("err-", tx), Type: trading.ErrorEvent, Time: day1, TxNum: tx, Command: trading.DisplaySummary,
+				User: user, Message: "x"})
+	}
+	if err := s.Write(ctx, "w", events); err != nil {
+		t.Fatal(err)
+	}
+	var got []CommandTime
+	cursor := mark
+	for pages := 0; ; pages++ {
+		page, err := s.UserCommandsAfter(ctx, cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			if pages != 3 {
+				t.Errorf("%d pages of at most 2, want 3", pages)
+			}
+			break
+		}
+		got = append(got, page...)
+		cursor = page[len(page)-1].ID
+	}
+	if len(got) != 5 {
+		t.Fatalf("%d records, want the 5 userCommands: %+v", len(got), got)
+	}
+	for i, c := range got {
+		tx := int64(i + 1)
+		if c.TxNum != tx || c.User != []string{"ann", "bob"}[tx%2] || !c.Time.Equal(day1.Add(time.Duration(tx)*time.Second)) ||
+			(i > 0 && c.ID <= got[i-1].ID) {
+			t.Errorf("record %d = %+v, want transaction %d in id order", i, c, tx)
+		}
+	}
+}
+
 func TestCountByTypeAndNextTxNum(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()

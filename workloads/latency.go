@@ -10,22 +10,32 @@ import (
 	"github.com/daytradinginc/daytrader/trading"
 )
 
-// sentLog holds the commands whose batches were recorded but whose audit
-// time is not known yet, and folds each into its command's latency
-// histogram once the audit has it. What it holds is bounded by the run's
-// window (commands sent but not processed) plus one poll's worth, not by
-// the length of the workload.
+// sentLog holds the commands sent but whose audit record has not been
+// read yet, and folds each into its command's latency histogram once it
+// is. It reads the run's userCommand records forward from the run's mark
+// (each record once, along the primary key), so what it holds is bounded
+// by the run's window plus one read, not by the length of the workload.
 type sentLog struct {
 	mu      sync.Mutex
-	waiting []sentCommand
+	waiting map[userTx]*sentCommand
 	byName  map[trading.CommandName]*commandTally
+	cursor  int64 // the id of the last record read
 }
 
-// sentCommand is one command waiting for its audit time.
+// userTx names a command: an account ignores a number it has seen, so a
+// user's transaction number is unique.
+type userTx struct {
+	user  string
+	txNum int64
+}
+
+// sentCommand is one command waiting for its audit record. Its batch is
+// logged before it is sent (sentAt 0 until the Send returns), so a record
+// read before then is kept (at) rather than taken for another client's.
 type sentCommand struct {
-	txNum  int64
-	sentAt int64 // UnixNano when its batch was recorded
 	name   trading.CommandName
+	sentAt int64 // UnixNano when its batch was recorded; 0 while sending
+	at     int64 // UnixNano of its audit record, when read before sentAt
 }
 
 // commandTally is one command name's count and latencies so far.
@@ -34,15 +44,47 @@ type commandTally struct {
 	latencies histogram
 }
 
-func newSentLog() *sentLog { return &sentLog{byName: map[trading.CommandName]*commandTally{}} }
+func newSentLog(mark int64) *sentLog {
+	return &sentLog{waiting: map[userTx]*sentCommand{}, byName: map[trading.CommandName]*commandTally{}, cursor: mark}
+}
 
-func (l *sentLog) add(batch []trading.Command, at time.Time) {
+// sending logs a batch about to be sent.
+func (l *sentLog) sending(user string, batch []trading.Command) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, c := range batch {
-		l.waiting = append(l.waiting, sentCommand{txNum: c.TxNum, sentAt: at.UnixNano(), name: c.Name})
+		l.waiting[userTx{user, c.TxNum}] = &sentCommand{name: c.Name}
 		l.tally(c.Name).count++
 	}
+}
+
+// sent records when the batch was recorded; commands whose audit record
+// was read meanwhile are folded now.
+func (l *sentLog) sent(user string, batch []trading.Command, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range batch {
+		k := userTx{user, c.TxNum}
+		sc := l.waiting[k]
+		if sc == nil {
+			continue
+		}
+		sc.sentAt = at.UnixNano()
+		if sc.at != 0 {
+			l.fold(k, sc, sc.at)
+		}
+	}
+}
+
+// fold moves one command into its histogram. The audit time is
+// workflow.Now of the task that ran the command: when the server started
+// that task. Send returns only after the server has recorded the signal
+// and its reply has come back, and a worker that was waiting may start the
+// task before the reply arrives, so the difference can be a little below
+// zero. That means "processed at once": 0. (Called with mu held.)
+func (l *sentLog) fold(k userTx, sc *sentCommand, at int64) {
+	l.tally(sc.name).latencies.add(max(time.Duration(at-sc.sentAt), 0))
+	delete(l.waiting, k)
 }
 
 func (l *sentLog) tally(name trading.CommandName) *commandTally {
@@ -54,48 +96,54 @@ func (l *sentLog) tally(name trading.CommandName) *commandTally {
 	return t
 }
 
-// foldChunk bounds the transaction numbers one audit query asks about.
-const foldChunk = 20_000
+// readPage bounds the records one audit query reads.
+const readPage = 20_000
 
-// fold asks the audit history for the times of the waiting commands (the
-// oldest first, at most foldChunk of them per query) and moves those it
-// has into the histograms. It returns how many still wait.
-func (l *sentLog) fold(ctx context.Context, a AuditReader) (int, error) {
-	l.mu.Lock()
-	chunk := slices.Clone(l.waiting[:min(foldChunk, len(l.waiting))])
-	l.mu.Unlock()
-	if len(chunk) == 0 {
-		return 0, nil
-	}
-	txNums := make([]int64, len(chunk))
-	for i, c := range chunk {
-		txNums[i] = c.txNum
-	}
-	times, err := a.UserCommandTimes(ctx, txNums)
-	if err != nil {
-		return 0, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	kept := chunk[:0]
-	for _, c := range chunk {
-		at, ok := times[c.txNum]
-		if !ok {
-			kept = append(kept, c)
-			continue
+// read reads the userCommand records stored since the last read and folds
+// the commands they name; records of other clients' commands are passed
+// over. It returns how many commands still wait.
+func (l *sentLog) read(ctx context.Context, a AuditReader) (int, error) {
+	for {
+		l.mu.Lock()
+		cursor := l.cursor
+		l.mu.Unlock()
+		page, err := a.UserCommandsAfter(ctx, cursor, readPage)
+		if err != nil {
+			return 0, err
 		}
-		// The audit time is workflow.Now of the task that ran the
-		// command: when the server started that task. Send returns only
-		// after the server has recorded the signal and its reply has come
-		// back, and a worker that was waiting may start the task before
-		// the reply arrives, so the difference can be a little below
-		// zero. That means "processed at once": 0.
-		l.tally(c.name).latencies.add(max(at.Sub(time.Unix(0, c.sentAt)), 0))
+		l.mu.Lock()
+		for _, r := range page {
+			l.cursor = max(l.cursor, r.ID)
+			k := userTx{r.User, r.TxNum}
+			sc := l.waiting[k]
+			switch {
+			case sc == nil:
+			case sc.sentAt == 0:
+				sc.at = r.Time.UnixNano()
+			default:
+				l.fold(k, sc, r.Time.UnixNano())
+			}
+		}
+		waiting := len(l.waiting)
+		l.mu.Unlock()
+		if len(page) < readPage || waiting == 0 {
+			return waiting, nil
+		}
 	}
-	// The chunk was the head of waiting; commands added since are behind it.
-	rest := l.waiting[len(chunk):]
-	l.waiting = append(kept, rest...)
-	return len(l.waiting), nil
+}
+
+// reread reads the run's records again from its mark: a record committed
+// late under a lower id than one already read was passed over by read.
+func (l *sentLog) reread(ctx context.Context, a AuditReader, mark int64) error {
+	l.mu.Lock()
+	if len(l.waiting) == 0 {
+		l.mu.Unlock()
+		return nil
+	}
+	l.cursor = mark
+	l.mu.Unlock()
+	_, err := l.read(ctx, a)
+	return err
 }
 
 // histogram counts durations in buckets fine enough for four significant

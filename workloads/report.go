@@ -124,7 +124,10 @@ type DumpReport struct {
 // latencies of the commands still waiting for theirs, errors and legacy
 // quote hits.
 func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, p *plan, log *sentLog) error {
-	if err := foldAll(ctx, log, a); err != nil {
+	if _, err := log.read(ctx, a); err != nil {
+		return err
+	}
+	if err := log.reread(ctx, a, mark); err != nil {
 		return err
 	}
 	groups, err := a.ErrorCounts(ctx, mark, p.users)

@@ -33,7 +33,7 @@ type AuditReader interface {
 	LastEventID(ctx context.Context) (int64, error)
 	CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error)
 	CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error)
-	UserCommandTimes(ctx context.Context, txNums []int64) (map[int64]time.Time, error)
+	UserCommandsAfter(ctx context.Context, afterID int64, limit int) ([]audit.CommandTime, error)
 	ErrorCounts(ctx context.Context, afterID int64, users []string) ([]audit.ErrorCount, error)
 	// ProcessedCommands says which commands were already processed (a
 	// re-run is refused at once instead of stalling on duplicates).
@@ -157,7 +157,7 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 	start := time.Now()
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
-	log := newSentLog()
+	log := newSentLog(mark)
 	sender := newBatchSender(p, s, opts, log)
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.sendAll(sendCtx, src) }()
@@ -194,9 +194,9 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 	return rep, log, nil
 }
 
-// foldWhileRunning folds the sent commands' audit times into the latency
-// histograms every interval until ctx ends, so that what waits stays
-// about one window long.
+// foldWhileRunning reads the audit records of the sent commands into the
+// latency histograms every interval until ctx ends, so that what waits
+// stays about one window long.
 func foldWhileRunning(ctx context.Context, log *sentLog, a AuditReader, every time.Duration) error {
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
@@ -206,21 +206,9 @@ func foldWhileRunning(ctx context.Context, log *sentLog, a AuditReader, every ti
 			return nil
 		case <-ticker.C:
 		}
-		if err := foldAll(ctx, log, a); err != nil && ctx.Err() == nil {
+		if _, err := log.read(ctx, a); err != nil && ctx.Err() == nil {
 			return err
 		}
-	}
-}
-
-// foldAll folds chunk after chunk while they make progress.
-func foldAll(ctx context.Context, log *sentLog, a AuditReader) error {
-	before := -1
-	for {
-		waiting, err := log.fold(ctx, a)
-		if err != nil || waiting == 0 || waiting == before {
-			return err
-		}
-		before = waiting
 	}
 }
 

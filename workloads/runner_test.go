@@ -375,7 +375,7 @@ func (idleAudit) CountUserCommandsAfter(_ context.Context, afterID int64) (int64
 func (idleAudit) CountSince(context.Context, int64) (map[trading.EventType]int64, error) {
 	return map[trading.EventType]int64{}, nil
 }
-func (idleAudit) UserCommandTimes(context.Context, []int64) (map[int64]time.Time, error) {
+func (idleAudit) UserCommandsAfter(context.Context, int64, int) ([]audit.CommandTime, error) {
 	return nil, nil
 }
 func (idleAudit) ErrorCounts(context.Context, int64, []string) ([]audit.ErrorCount, error) {

@@ -149,6 +149,9 @@ func (b *batchSender) send(ctx context.Context, user string, batch []trading.Com
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+	if b.log != nil {
+		b.log.sending(user, batch)
+	}
 	err := b.s.Send(ctx, user, batch)
 	<-b.slots
 	if err != nil {
@@ -157,7 +160,7 @@ func (b *batchSender) send(ctx context.Context, user string, batch []trading.Com
 	}
 	now := time.Now()
 	if b.log != nil {
-		b.log.add(batch, now)
+		b.log.sent(user, batch, now)
 	}
 	b.sent.Add(int64(len(batch)))
 	b.batches.Add(1)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/trading"
 )
 
@@ -27,9 +28,9 @@ type windowedAccounts struct {
 	perPoll int64
 
 	mu        sync.Mutex
-	order     []int64 // transaction numbers as sent
-	processed int64   // how many of them the history has processed
-	reported  int64   // the last count given to the run
+	order     []audit.CommandTime // commands as sent, their ids 1, 2, ...
+	processed int64               // how many of them the history has processed
+	reported  int64               // the last count given to the run
 	maxAhead  int64
 }
 
@@ -41,7 +42,7 @@ func (w *windowedAccounts) Send(ctx context.Context, user string, cmds []trading
 	}
 	w.maxAhead = max(w.maxAhead, ahead)
 	for _, c := range cmds {
-		w.order = append(w.order, c.TxNum)
+		w.order = append(w.order, audit.CommandTime{ID: int64(len(w.order) + 1), User: user, TxNum: c.TxNum})
 	}
 	w.mu.Unlock()
 	return w.fakeAccounts.Send(ctx, user, cmds)
@@ -55,20 +56,17 @@ func (w *windowedAccounts) CountUserCommandsAfter(_ context.Context, afterID int
 	return max(w.processed-afterID, 0), max(w.processed, afterID), nil
 }
 
-func (w *windowedAccounts) UserCommandTimes(_ context.Context, txNums []int64) (map[int64]time.Time, error) {
+// UserCommandsAfter gives the processed commands after afterID, as the
+// audit would: in id order, at most limit.
+func (w *windowedAccounts) UserCommandsAfter(_ context.Context, afterID int64, limit int) ([]audit.CommandTime, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	done := map[int64]bool{}
-	for _, n := range w.order[:w.processed] {
-		done[n] = true
+	from := min(afterID, w.processed)
+	out := slices.Clone(w.order[from:min(from+int64(limit), w.processed)])
+	for i := range out {
+		out[i].Time = time.Now()
 	}
-	times := map[int64]time.Time{}
-	for _, n := range txNums {
-		if done[n] {
-			times[n] = time.Now()
-		}
-	}
-	return times, nil
+	return out, nil
 }
 
 // writeInterleaved writes a workload of users whose commands alternate
