@@ -52,7 +52,7 @@ func busySystem() *fakeSystem {
 		Commands:   buckets,
 		LegacyHits: 42,
 		Backlog:    []Backlog{{Kind: "workflow", Tasks: 5, Oldest: 2300 * time.Millisecond}, {Kind: "activity", Tasks: 2, Oldest: time.Second}},
-		QuoteCache: &quotes.CacheStats{Hits: 300, Misses: 100},
+		QuoteCache: &quotes.CacheStats{Hits: 300, Misses: 100, SharedHits: 40},
 		Errors: []audit.StoredEvent{{ID: 77, Event: trading.Event{Type: trading.ErrorEvent, TxNum: 12, User: "bob",
 			Command: trading.CommitSell, Time: end.Add(-3 * time.Second), Message: "no pending sell <script>"}}},
 	}}
@@ -95,6 +95,9 @@ func TestSystemPageShowsTheSnapshot(t *testing.T) {
 	}
 	if got := textByAttr(doc, "data-testid", "system-at"); !strings.HasPrefix(got, "As of ") || !strings.HasSuffix(got, " UTC") {
 		t.Errorf("system-at reads %q", got)
+	}
+	if got := textByAttr(doc, "data-testid", "quote-shared"); got != "40 misses answered by another worker's quote" {
+		t.Errorf("shared cache note %q", got)
 	}
 	if got := textByAttr(doc, "data-backlog", "workflow"); got != "account batches: 5, oldest 2.3s" {
 		t.Errorf("workflow backlog %q", got)
