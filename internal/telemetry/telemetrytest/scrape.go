@@ -4,6 +4,7 @@
 package telemetrytest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -26,8 +27,27 @@ func Scrape(t testing.TB, h http.Handler) Families {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
 	}
+	return parse(t, rec.Body)
+}
+
+// ScrapeURL GETs a running process's /metrics (url) and parses it.
+func ScrapeURL(t testing.TB, url string) Families {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return parse(t, resp.Body)
+}
+
+func parse(t testing.TB, r io.Reader) Families {
+	t.Helper()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(rec.Body)
+	families, err := parser.TextToMetricFamilies(r)
 	if err != nil {
 		t.Fatalf("parsing the exposition: %v", err)
 	}
