@@ -1,9 +1,12 @@
-// Package worker runs DayTrader's workflows and activities on a task queue.
-// Any number of worker processes may serve the same queue: Temporal spreads
-// the accounts over them.
+// Package worker runs DayTrader's workflows and activities on its task
+// queues. Any number of worker processes may serve the same queues: Temporal
+// spreads the accounts over them.
 package worker
 
 import (
+	"cmp"
+	"errors"
+
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/workflows"
 	"go.temporal.io/sdk/client"
@@ -26,19 +29,62 @@ func Register(w sdkworker.Registry, acts *activities.Activities, account workflo
 type Options struct {
 	TaskQueue string
 	// WorkflowTaskPollers and concurrency bound how many account batches run
-	// at once; local activities (quotes, audit writes) run inside them.
+	// at once on the bulk queue; local activities (quotes) run inside them.
 	WorkflowTaskPollers    int
 	MaxConcurrentWorkflows int
 	MaxConcurrentLocalActs int
 	MaxCachedWorkflows     int
+	// InteractiveMaxConcurrentWorkflows bounds the workflow tasks (and,
+	// as many, activities) run at once for the accounts of the interactive
+	// queue: slots of their own, which bulk tasks never take.
+	InteractiveMaxConcurrentWorkflows int
+	// InteractiveActs are the activities of the interactive queue (nil:
+	// the bulk queue's): with an audit store on a connection pool of its
+	// own, a trader's audit write does not wait for a connection behind
+	// the bulk's.
+	InteractiveActs *activities.Activities
 	// Account tunes the account and trigger workflows this worker runs
 	// (zero: workflows.DefaultAccountOptions()); tests shorten intervals.
 	Account workflows.AccountOptions
 }
 
-// New creates a worker with DayTrader registered on it. Start it with Run or
-// Start; stop it with Stop.
-func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.Worker {
+// Worker serves both of DayTrader's task queues in one process: the bulk
+// queue (TaskQueue) and the interactive one
+// (workflows.InteractiveTaskQueue), each with its own pollers and slots,
+// so that a backlog of bulk tasks never holds up a trader's.
+type Worker struct {
+	Bulk, Interactive sdkworker.Worker
+}
+
+// New creates a worker with DayTrader registered on both queues. Start it
+// with Start; stop it with Stop.
+func New(c client.Client, acts *activities.Activities, opts Options) *Worker {
+	opts = withDefaults(opts)
+	if opts.MaxCachedWorkflows > 0 {
+		// The sticky cache keeps account workflows in memory between tasks,
+		// so a batch does not replay the account's history. Process-wide.
+		sdkworker.SetStickyWorkflowCacheSize(opts.MaxCachedWorkflows)
+	}
+	bulk := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowTaskPollers,
+		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflows,
+		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActs,
+		MaxConcurrentActivityTaskPollers:        4,
+	})
+	n := opts.InteractiveMaxConcurrentWorkflows
+	interactive := sdkworker.New(c, workflows.InteractiveTaskQueue(opts.TaskQueue), sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers:        2,
+		MaxConcurrentWorkflowTaskExecutionSize:  n,
+		MaxConcurrentLocalActivityExecutionSize: n,
+		MaxConcurrentActivityExecutionSize:      n,
+		MaxConcurrentActivityTaskPollers:        2,
+	})
+	Register(bulk, acts, opts.Account)
+	Register(interactive, cmp.Or(opts.InteractiveActs, acts), opts.Account)
+	return &Worker{Bulk: bulk, Interactive: interactive}
+}
+
+func withDefaults(opts Options) Options {
 	if opts.TaskQueue == "" {
 		opts.TaskQueue = workflows.TaskQueue
 	}
@@ -46,22 +92,31 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		opts.WorkflowTaskPollers = 8
 	}
 	if opts.MaxConcurrentWorkflows == 0 {
-		opts.MaxConcurrentWorkflows = 256
+		opts.MaxConcurrentWorkflows = 32
 	}
 	if opts.MaxConcurrentLocalActs == 0 {
 		opts.MaxConcurrentLocalActs = 1000
 	}
-	if opts.MaxCachedWorkflows > 0 {
-		// The sticky cache keeps account workflows in memory between tasks,
-		// so a batch does not replay the account's history. Process-wide.
-		sdkworker.SetStickyWorkflowCacheSize(opts.MaxCachedWorkflows)
+	if opts.InteractiveMaxConcurrentWorkflows == 0 {
+		opts.InteractiveMaxConcurrentWorkflows = 64
 	}
-	w := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{
-		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowTaskPollers,
-		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflows,
-		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActs,
-		MaxConcurrentActivityTaskPollers:        4,
-	})
-	Register(w, acts, opts.Account)
-	return w
+	return opts
+}
+
+// Start starts polling both queues.
+func (w *Worker) Start() error {
+	if err := w.Interactive.Start(); err != nil {
+		return err
+	}
+	if err := w.Bulk.Start(); err != nil {
+		w.Interactive.Stop()
+		return errors.Join(errors.New("starting the bulk queue's worker"), err)
+	}
+	return nil
+}
+
+// Stop stops both.
+func (w *Worker) Stop() {
+	w.Bulk.Stop()
+	w.Interactive.Stop()
 }

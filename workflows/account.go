@@ -81,6 +81,10 @@ type accountRun struct {
 	ranCommands int
 
 	cmdCh, cmdsCh, hitCh workflow.ReceiveChannel
+	// moveCh receives SignalInteractive; moveTo is the task queue the
+	// account moves to at its next continue-as-new ("" for none).
+	moveCh workflow.ReceiveChannel
+	moveTo string
 }
 
 // queued is one command waiting to run; wait is set for an Update's command
@@ -125,6 +129,7 @@ func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
 	}
 	for {
 		r.drain()
+		r.takeMoveRequest()
 		if len(r.queue) > 0 || len(r.hits) > 0 {
 			if err := r.processBatch(); err != nil {
 				return err
@@ -135,7 +140,7 @@ func (w *Workflows) Account(ctx workflow.Context, in AccountInput) error {
 			// A user who never opened an account leaves nothing to keep.
 			return nil
 		}
-		if r.shouldContinueAsNew() && workflow.AllHandlersFinished(ctx) {
+		if (r.shouldContinueAsNew() || r.moveTo != "") && workflow.AllHandlersFinished(ctx) {
 			return r.continueAsNew()
 		}
 		if err := r.idle(); err != nil {
@@ -175,7 +180,7 @@ func newAccountRun(ctx workflow.Context, in AccountInput, opts AccountOptions) *
 	r := &accountRun{ctx: ctx, opts: opts, user: in.User, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, st: st,
 		recent: make(map[int64]bool, len(st.RecentTxNums)),
 		cmdCh:  workflow.GetSignalChannel(ctx, SignalCommand), cmdsCh: workflow.GetSignalChannel(ctx, SignalCommands),
-		hitCh: workflow.GetSignalChannel(ctx, SignalTriggerHit)}
+		hitCh: workflow.GetSignalChannel(ctx, SignalTriggerHit), moveCh: workflow.GetSignalChannel(ctx, SignalInteractive)}
 	for _, tx := range st.RecentTxNums {
 		r.recent[tx] = true
 	}
@@ -191,7 +196,7 @@ func newAccountRun(ctx workflow.Context, in AccountInput, opts AccountOptions) *
 func (r *accountRun) idle() error {
 	r.armTimer()
 	err := workflow.Await(r.ctx, func() bool {
-		return r.cmdCh.Len() > 0 || r.cmdsCh.Len() > 0 || r.hitCh.Len() > 0 || len(r.queue) > 0 ||
+		return r.cmdCh.Len() > 0 || r.cmdsCh.Len() > 0 || r.hitCh.Len() > 0 || r.moveCh.Len() > 0 || len(r.queue) > 0 ||
 			(r.timer != nil && r.timer.IsReady())
 	})
 	if err != nil {
@@ -290,5 +295,5 @@ func (r *accountRun) continueAsNew() error {
 		// Hits are only hints: the watchers check again within a minute.
 		workflow.GetLogger(r.ctx).Info("trigger hits dropped at continue-as-new", "count", len(r.hits))
 	}
-	return workflow.NewContinueAsNewError(r.ctx, AccountWorkflowType, AccountInput{User: r.user, State: r.st})
+	return workflow.NewContinueAsNewError(r.continueAsNewContext(), AccountWorkflowType, AccountInput{User: r.user, State: r.st})
 }

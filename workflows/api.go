@@ -40,6 +40,10 @@ const (
 	SignalCommands = "commands"
 	// SignalTriggerHit is sent by a Trigger workflow when its price is reached.
 	SignalTriggerHit = "trigger-hit"
+	// SignalInteractive (no payload) moves an account on the bulk task queue
+	// to the interactive one (InteractiveTaskQueue) when it is next idle:
+	// a trader uses it now.
+	SignalInteractive = "interactive"
 	// UpdateExecute runs one command and returns its trading.Result once the
 	// command is applied and audited.
 	UpdateExecute = "execute"

@@ -31,21 +31,30 @@ type Accounts struct {
 func NewAccounts(c client.Client) *Accounts { return &Accounts{Client: c, TaskQueue: TaskQueue} }
 
 // Task priorities (Temporal's task queue priority, 1 = first; unset is 3):
-// when the task queue backs up under a bulk workload, the workflow and
-// activity tasks of an account a trader uses go first. Priority belongs to
-// the workflow run (its tasks, activities and children inherit it, and so
-// does the run it continues as new), so it is chosen when the account
-// starts: by the web UI's update (interactive) or by the workload
-// starter's signal (bulk). CLI and curl starts keep Temporal's default.
+// when a task queue backs up, the workflow and activity tasks of an account
+// a trader uses go first. Priority belongs to the workflow run (its tasks,
+// activities and children inherit it, and so does the run it continues as
+// new), so it is chosen when the account starts: by the web UI's update
+// (interactive) or by the workload starter's signal (bulk). CLI and curl
+// starts keep Temporal's default.
+//
+// An interactive account also runs on a queue of its own
+// (InteractiveTaskQueue), where workers keep slots for it that bulk tasks
+// never take: priority orders one queue's backlog, but cannot help a task
+// whose worker slots are all held by bulk tasks already running.
 const (
 	PriorityInteractive = 1
 	PriorityBulk        = 5
 )
 
 func (s *Accounts) startOptions(user string, priority int) client.StartWorkflowOptions {
+	tq := s.TaskQueue
+	if priority == PriorityInteractive {
+		tq = InteractiveTaskQueue(tq)
+	}
 	return client.StartWorkflowOptions{
 		ID:                       AccountWorkflowID(user),
-		TaskQueue:                s.TaskQueue,
+		TaskQueue:                tq,
 		WorkflowTaskTimeout:      AccountTaskTimeout,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
@@ -143,12 +152,14 @@ func (s *Accounts) Execute(ctx context.Context, cmd trading.Command) (trading.Re
 	return res, err
 }
 
-// MakeInteractive gives user's running account the interactive priority,
-// for an account the workload starter opened (bulk) that a trader now uses
-// on the web: Temporal's UpdateWorkflowExecutionOptions changes the run's
-// priority, which its later workflow tasks (an update's too), activities
-// and continued runs take. A user without a running account is left alone:
-// the web UI's first command starts it interactive.
+// MakeInteractive makes user's running account interactive, for an
+// account the workload starter opened (bulk) that a trader now uses on the
+// web: Temporal's UpdateWorkflowExecutionOptions gives the run the
+// interactive priority at once (its later workflow tasks, an update's too,
+// its activities and continued runs take it), and SignalInteractive moves
+// it to the interactive task queue when it is next idle. A user without a
+// running account is left alone: the web UI's first command starts it
+// interactive.
 func (s *Accounts) MakeInteractive(ctx context.Context, user string) error {
 	if err := trading.CheckUser(user); err != nil {
 		return err
@@ -159,6 +170,9 @@ func (s *Accounts) MakeInteractive(ctx context.Context, user string) error {
 		WorkflowExecutionOptions: &workflowpb.WorkflowExecutionOptions{Priority: &commonpb.Priority{PriorityKey: PriorityInteractive}},
 		UpdateMask:               &fieldmaskpb.FieldMask{Paths: []string{"priority.priority_key"}},
 	})
+	if err == nil {
+		err = s.Client.SignalWorkflow(ctx, AccountWorkflowID(user), "", SignalInteractive, nil)
+	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/workflows"
+	"github.com/shopspring/decimal"
 	enumspb "go.temporal.io/api/enums/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -19,9 +20,10 @@ import (
 )
 
 // TestAccountPriorityAsTheServerReportsIt: an account the web UI's update
-// opens runs at the interactive priority, one the workload starter's signal
-// opens at the bulk priority, as the embedded Temporal server describes
-// them; a later command by the other path leaves the priority as it was.
+// opens runs on the interactive task queue at the interactive priority, one
+// the workload starter's signal opens on the bulk queue at the bulk
+// priority, as the embedded Temporal server describes them; a later command
+// by the other path leaves both as they were.
 func TestAccountPriorityAsTheServerReportsIt(t *testing.T) {
 	dev := stacktest.Start(t, stacktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -42,27 +44,57 @@ func TestAccountPriorityAsTheServerReportsIt(t *testing.T) {
 	if _, err := accounts.Execute(ctx, trading.Command{TxNum: 4, Name: trading.Add, User: "priobulk", Amount: "1.00"}); err != nil {
 		t.Fatal(err)
 	}
-	for user, want := range map[string]int32{"prioweb": workflows.PriorityInteractive, "priobulk": workflows.PriorityBulk} {
-		if got := priorityKey(ctx, t, dev.Client, user); got != want {
-			t.Errorf("account-%s: priority key %d, want %d", user, got, want)
+	want := map[string]placement{
+		"prioweb":  {workflows.InteractiveTaskQueue(dev.Config.TaskQueue), workflows.PriorityInteractive},
+		"priobulk": {dev.Config.TaskQueue, workflows.PriorityBulk},
+	}
+	for user, w := range want {
+		if got := placementOf(ctx, t, dev.Client, user); got != w {
+			t.Errorf("account-%s runs on %+v, want %+v", user, got, w)
 		}
 	}
 }
 
-func priorityKey(ctx context.Context, t *testing.T, cl client.Client, user string) int32 {
+// placement is where the server says an account's current run is: its task
+// queue and priority key.
+type placement struct {
+	TaskQueue string
+	Priority  int32
+}
+
+func placementOf(ctx context.Context, t *testing.T, cl client.Client, user string) placement {
 	t.Helper()
 	d, err := cl.DescribeWorkflowExecution(ctx, workflows.AccountWorkflowID(user), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d.GetWorkflowExecutionInfo().GetPriority().GetPriorityKey()
+	info := d.GetWorkflowExecutionInfo()
+	return placement{info.GetTaskQueue(), info.GetPriority().GetPriorityKey()}
 }
 
-// TestMakeInteractiveRaisesABulkAccount: an account the workload starter
-// opened (bulk) that a trader signs in to gets the interactive priority on
-// the running workflow, as the server describes it; a user without an
+// waitForPlacement waits, a bounded while, until user's account runs where
+// want says: a move to the interactive queue waits for the account to be idle.
+func waitForPlacement(ctx context.Context, t *testing.T, cl client.Client, user string, want placement) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := placementOf(ctx, t, cl, user)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("account-%s still runs on %+v, want %+v", user, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMakeInteractiveMovesABulkAccount: an account the workload starter
+// opened (bulk) that a trader signs in to gets the interactive priority and
+// moves, by continue-as-new, to the interactive task queue, as the server
+// describes its current run; its state comes along. A user without an
 // account is no error and gets no workflow.
-func TestMakeInteractiveRaisesABulkAccount(t *testing.T) {
+func TestMakeInteractiveMovesABulkAccount(t *testing.T) {
 	dev := stacktest.Start(t, stacktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -71,18 +103,27 @@ func TestMakeInteractiveRaisesABulkAccount(t *testing.T) {
 	if err := accounts.Send(ctx, "raised", []trading.Command{{TxNum: 1, Name: trading.Add, User: "raised", Amount: "10.00"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := priorityKey(ctx, t, dev.Client, "raised"); got != workflows.PriorityBulk {
-		t.Fatalf("before: priority key %d, want %d", got, workflows.PriorityBulk)
+	waitForCash(ctx, t, accounts, "raised", decimal.RequireFromString("10"))
+	bulk := placement{dev.Config.TaskQueue, workflows.PriorityBulk}
+	if got := placementOf(ctx, t, dev.Client, "raised"); got != bulk {
+		t.Fatalf("before: %+v, want %+v", got, bulk)
 	}
 	if err := accounts.MakeInteractive(ctx, "raised"); err != nil {
 		t.Fatal(err)
 	}
-	if got := priorityKey(ctx, t, dev.Client, "raised"); got != workflows.PriorityInteractive {
-		t.Errorf("after: priority key %d, want %d", got, workflows.PriorityInteractive)
-	}
-	// The account still works, and its update runs at the new priority.
-	if _, err := accounts.Execute(ctx, trading.Command{TxNum: 2, Name: trading.Add, User: "raised", Amount: "1.00"}); err != nil {
+	waitForPlacement(ctx, t, dev.Client, "raised",
+		placement{workflows.InteractiveTaskQueue(dev.Config.TaskQueue), workflows.PriorityInteractive})
+	// The account still works, with its cash, on its new queue; signing in
+	// again changes nothing.
+	if err := accounts.MakeInteractive(ctx, "raised"); err != nil {
 		t.Fatal(err)
+	}
+	res, err := accounts.Execute(ctx, trading.Command{TxNum: 2, Name: trading.Add, User: "raised", Amount: "1.00"})
+	if err != nil || !res.OK {
+		t.Fatalf("ADD after the move: %+v, %v", res, err)
+	}
+	if sum := summary(ctx, t, accounts, "raised"); !sum.Cash.Equal(decimal.RequireFromString("11")) {
+		t.Errorf("cash after the move and an ADD of 1.00: %s, want 11", sum.Cash)
 	}
 	if err := accounts.MakeInteractive(ctx, "nobodyyet"); err != nil {
 		t.Errorf("a user without an account: %v", err)
@@ -95,14 +136,17 @@ func TestMakeInteractiveRaisesABulkAccount(t *testing.T) {
 // TestEmbeddedServerDispatchesByPriority: the embedded Temporal server
 // (v1.32's priority matcher, matching.useNewMatcher, on by default) hands
 // out a backlogged interactive account's workflow task before the bulk
-// accounts' tasks that were queued earlier. No worker runs: the test polls
-// the task queue itself.
+// accounts' tasks that were queued earlier on the same queue (as on the
+// bulk queue for an account a trader signs in to before it moves). No
+// worker runs: the test polls the task queue itself. Both kinds of account
+// are on one queue here, the interactive one: the client's queue is
+// already interactive, so Send starts there too.
 func TestEmbeddedServerDispatchesByPriority(t *testing.T) {
 	dev := stacktest.Start(t, stacktest.Options{NoWorker: true})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	accounts := workflows.NewAccounts(dev.Client)
-	accounts.TaskQueue = dev.Config.TaskQueue
+	accounts.TaskQueue = workflows.InteractiveTaskQueue(dev.Config.TaskQueue)
 	for i := range 5 {
 		user := fmt.Sprintf("bulk%d", i)
 		if err := accounts.Send(ctx, user, []trading.Command{{TxNum: int64(i + 1), Name: trading.Add, User: user, Amount: "1.00"}}); err != nil {
@@ -117,7 +161,7 @@ func TestEmbeddedServerDispatchesByPriority(t *testing.T) {
 	waitForAccount(ctx, t, accounts, "trader")
 	resp, err := dev.Client.WorkflowService().PollWorkflowTaskQueue(ctx, &workflowservice.PollWorkflowTaskQueueRequest{
 		Namespace: dev.Config.TemporalNamespace,
-		TaskQueue: &taskqueuepb.TaskQueue{Name: dev.Config.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+		TaskQueue: &taskqueuepb.TaskQueue{Name: accounts.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 		Identity:  "priority-test",
 	})
 	if err != nil {
@@ -144,7 +188,7 @@ func waitForAccount(ctx context.Context, t *testing.T, accounts *workflows.Accou
 
 // TestSignInRaisesTheAccountsPriority: a trader whose account the workload
 // starter opened signs in to the web UI (a login an administrator created),
-// and the running account gets the interactive priority.
+// and the running account gets the interactive priority and queue.
 func TestSignInRaisesTheAccountsPriority(t *testing.T) {
 	dev := stacktest.Start(t, stacktest.Options{Web: true})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -166,12 +210,7 @@ func TestSignInRaisesTheAccountsPriority(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: status %d", resp.StatusCode)
 	}
-	// Raised in the background: wait for it, a bounded while.
-	deadline := time.Now().Add(10 * time.Second)
-	for priorityKey(ctx, t, dev.Client, "signsin") != workflows.PriorityInteractive {
-		if time.Now().After(deadline) {
-			t.Fatalf("priority key still %d after sign-in, want %d", priorityKey(ctx, t, dev.Client, "signsin"), workflows.PriorityInteractive)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// Raised and moved in the background: wait for it, a bounded while.
+	waitForPlacement(ctx, t, dev.Client, "signsin",
+		placement{workflows.InteractiveTaskQueue(dev.Config.TaskQueue), workflows.PriorityInteractive})
 }

@@ -244,30 +244,37 @@ func compareSummaries(t *testing.T, user string, got, want trading.Summary) {
 // in package workflows that guards later changes.
 func replayHistories(ctx context.Context, t *testing.T, dev *stack.Dev, users []string) {
 	sort.Strings(users)
+	for _, u := range users[:min(3, len(users))] {
+		replayRun(ctx, t, dev, u, "")
+	}
+}
+
+// replayRun replays one run of user's account (runID "": the current one)
+// and, with DAYTRADER_RECORD_HISTORIES=dir, saves its history there.
+func replayRun(ctx context.Context, t *testing.T, dev *stack.Dev, user, runID string) {
+	t.Helper()
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(workflows.Account)
 	replayer.RegisterWorkflow(workflows.Trigger)
-	for _, u := range users[:min(3, len(users))] {
-		hist := fetchHistory(ctx, t, dev.Client, workflows.AccountWorkflowID(u))
-		// Replayed under its own ID: the account checks it against its input.
-		opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: workflows.AccountWorkflowID(u), RunID: "replay"}}
-		if err := replayer.ReplayWorkflowHistoryWithOptions(nil, hist, opts); err != nil {
-			t.Errorf("replaying %s's account history: %v", u, err)
+	hist := fetchHistory(ctx, t, dev.Client, workflows.AccountWorkflowID(user), runID)
+	// Replayed under its own ID: the account checks it against its input.
+	opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: workflows.AccountWorkflowID(user), RunID: "replay"}}
+	if err := replayer.ReplayWorkflowHistoryWithOptions(nil, hist, opts); err != nil {
+		t.Errorf("replaying %s's account history: %v", user, err)
+	}
+	if dir := os.Getenv("DAYTRADER_RECORD_HISTORIES"); dir != "" {
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if dir := os.Getenv("DAYTRADER_RECORD_HISTORIES"); dir != "" {
-			b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "account-"+u+".json"), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(dir, "account-"+user+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
 
-func fetchHistory(ctx context.Context, t *testing.T, c client.Client, id string) *historypb.History {
-	it := c.GetWorkflowHistory(ctx, id, "", false, 0)
+func fetchHistory(ctx context.Context, t *testing.T, c client.Client, id, runID string) *historypb.History {
+	it := c.GetWorkflowHistory(ctx, id, runID, false, 0)
 	hist := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
+	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/telemetry"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/web"
+	"github.com/daytradinginc/daytrader/worker"
 	"github.com/jackc/pgx/v5/pgxpool"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
 )
 
 // Dev is the whole system in one process: embedded Temporal (unless
@@ -30,12 +31,18 @@ type Dev struct {
 	Client   client.Client
 	DB       *pgxpool.Pool
 	Acts     *activities.Activities
-	Worker   sdkworker.Worker
+	Worker   *worker.Worker
 	Web      *web.Server
 	WebURL   string
 	// Telemetry is the process's metrics registry (served on METRICS_ADDR)
 	// and tracer.
 	Telemetry *telemetry.Telemetry
+
+	// webDB and interactiveDB are the web UI's and the interactive queue's
+	// audit writes' own connection pools when this process also runs the
+	// worker: they never wait for a connection behind the bulk's audit
+	// writes, which can hold every connection of DB.
+	webDB, interactiveDB *pgxpool.Pool
 
 	webLn   net.Listener
 	webDone chan error
@@ -106,7 +113,7 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		return nil, err
 	}
 	if !opts.NoWorker {
-		if d.Worker, err = StartWorker(d.Client, d.Acts, d.Config); err != nil {
+		if err := d.startWorker(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +122,14 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		if d.Worker != nil {
 			cache, _ = d.Acts.Quotes.(*quotes.Cache)
 		}
-		if d.Web, err = NewWeb(d.Config, d.Client, d.DB, logger, d.Telemetry, cache); err != nil {
+		webDB := d.DB
+		if d.Worker != nil {
+			if d.webDB, err = openPool(ctx, d.Config, 8); err != nil {
+				return nil, err
+			}
+			webDB = d.webDB
+		}
+		if d.Web, err = NewWeb(d.Config, d.Client, webDB, logger, d.Telemetry, cache); err != nil {
 			return nil, fmt.Errorf("web: %w", err)
 		}
 		if d.webLn, err = net.Listen("tcp", d.Config.WebAddr); err != nil {
@@ -128,6 +142,18 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		go func() { d.webDone <- Serve(wctx, d.webLn, d.Web) }()
 	}
 	return d, nil
+}
+
+// startWorker starts the worker, the interactive queue's audit writes on a
+// pool of their own.
+func (d *Dev) startWorker(ctx context.Context) (err error) {
+	if d.interactiveDB, err = openPool(ctx, d.Config, 4); err != nil {
+		return err
+	}
+	interactive := *d.Acts
+	interactive.Audit = audit.NewStore(d.interactiveDB)
+	d.Worker, err = StartWorker(d.Client, d.Acts, &interactive, d.Config)
+	return err
 }
 
 // Close stops everything that was started.
@@ -146,8 +172,10 @@ func (d *Dev) Close() error {
 	if d.Client != nil {
 		d.Client.Close()
 	}
-	if d.DB != nil {
-		d.DB.Close()
+	for _, pool := range []*pgxpool.Pool{d.DB, d.webDB, d.interactiveDB} {
+		if pool != nil {
+			pool.Close()
+		}
 	}
 	if d.Quotes != nil {
 		errs = append(errs, d.Quotes.Close())

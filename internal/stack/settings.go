@@ -187,19 +187,24 @@ func webSettings() []Setting {
 	}
 }
 
-// workerSettings: the defaults are worker.New's (8, 256, 1000) and the
+// workerSettings: the defaults are worker.New's (8, 32, 1000, 64) and the
 // SDK's sticky cache size (10000), spelled out so help shows them.
 func workerSettings() []Setting {
 	return []Setting{
 		{Env: "WORKER_WORKFLOW_TASK_POLLERS", Flag: "worker-workflow-task-pollers", Default: "8",
 			Help: "workflow task pollers of the worker",
 			bind: func(c *Config) value { return intValue[int]{&c.WorkerWorkflowTaskPollers, 2, 1024} }},
-		{Env: "WORKER_MAX_CONCURRENT_WORKFLOWS", Flag: "worker-max-concurrent-workflows", Default: "256",
-			Help: "account batches (workflow tasks) the worker runs at once",
+		{Env: "WORKER_MAX_CONCURRENT_WORKFLOWS", Flag: "worker-max-concurrent-workflows", Default: "32",
+			Help: "account batches (workflow tasks) of the bulk queue the worker runs at once",
 			bind: func(c *Config) value { return intValue[int]{&c.WorkerMaxConcurrentWorkflows, 2, maxWorkerSlots} }},
 		{Env: "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", Flag: "worker-max-concurrent-local-activities", Default: "1000",
 			Help: "local activities (quotes, audit writes) the worker runs at once",
 			bind: func(c *Config) value { return intValue[int]{&c.WorkerMaxConcurrentLocalActs, 1, maxWorkerSlots} }},
+		{Env: "WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS", Flag: "worker-interactive-max-concurrent-workflows", Default: "64",
+			Help: "workflow tasks (and activities) of the interactive queue's accounts the worker runs at once, beside the bulk queue's",
+			bind: func(c *Config) value {
+				return intValue[int]{&c.WorkerInteractiveMaxConcurrentWorkflows, 2, maxWorkerSlots}
+			}},
 		{Env: "WORKER_MAX_CACHED_WORKFLOWS", Flag: "worker-max-cached-workflows", Default: "10000",
 			Help: "account workflows kept in memory between tasks (process-wide sticky cache)",
 			bind: func(c *Config) value { return intValue[int]{&c.WorkerMaxCachedWorkflows, 1, maxWorkerCached} }},

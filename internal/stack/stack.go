@@ -34,7 +34,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	sdkworker "go.temporal.io/sdk/worker"
 	"golang.org/x/time/rate"
 )
 
@@ -86,6 +85,8 @@ type Config struct {
 	WorkerMaxConcurrentWorkflows int // WORKER_MAX_CONCURRENT_WORKFLOWS
 	WorkerMaxConcurrentLocalActs int // WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES
 	WorkerMaxCachedWorkflows     int // WORKER_MAX_CACHED_WORKFLOWS
+	// WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS
+	WorkerInteractiveMaxConcurrentWorkflows int
 }
 
 // DefaultDatabaseURL is the project-local cluster that scripts/postgres.sh runs.
@@ -156,11 +157,17 @@ func OpenDB(ctx context.Context, c Config) (*pgxpool.Pool, error) {
 	if err := migrations.Up(ctx, c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("migrating %s: %w (is Postgres running? `scripts/postgres.sh start`)", Redact(c.DatabaseURL), err)
 	}
+	return openPool(ctx, c, 16)
+}
+
+// openPool connects to Postgres with at least maxConns connections (more
+// if DATABASE_URL's pool_max_conns says so). The database must be migrated.
+func openPool(ctx context.Context, c Config, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(c.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	cfg.MaxConns = max(cfg.MaxConns, 16)
+	cfg.MaxConns = max(cfg.MaxConns, maxConns)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Postgres: %w", err)
@@ -207,9 +214,13 @@ func (c Config) serverName() string {
 	return cmp.Or(host, "daytrader")
 }
 
-// StartWorker starts a worker on the task queue; stop it with Stop.
-func StartWorker(cl client.Client, acts *activities.Activities, c Config) (sdkworker.Worker, error) {
-	w := worker.New(cl, acts, c.workerOptions())
+// StartWorker starts a worker on the task queue and its interactive
+// sibling; stop it with Stop.
+// interactive are the activities of the interactive queue (nil: acts).
+func StartWorker(cl client.Client, acts, interactive *activities.Activities, c Config) (*worker.Worker, error) {
+	opts := c.workerOptions()
+	opts.InteractiveActs = interactive
+	w := worker.New(cl, acts, opts)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("starting worker: %w", err)
 	}
@@ -225,6 +236,8 @@ func (c Config) workerOptions() worker.Options {
 		MaxConcurrentWorkflows: c.WorkerMaxConcurrentWorkflows,
 		MaxConcurrentLocalActs: c.WorkerMaxConcurrentLocalActs,
 		MaxCachedWorkflows:     c.WorkerMaxCachedWorkflows,
+
+		InteractiveMaxConcurrentWorkflows: c.WorkerInteractiveMaxConcurrentWorkflows,
 	}
 }
 
