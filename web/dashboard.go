@@ -250,6 +250,10 @@ func checkInputs(spec formSpec, values map[string]string) (field, msg string) {
 	return "", ""
 }
 
+// summaryRefreshEvent is the event on which the dashboard's summary reloads
+// (its hx-trigger): a command's HTMX reply sends it in HX-Trigger.
+const summaryRefreshEvent = "dt-refresh"
+
 func (s *Server) commandReply(w http.ResponseWriter, r *http.Request, status int, spec formSpec, state formState, result *resultView) {
 	sess := sessionFrom(r.Context())
 	page := s.page(r, "Dashboard", "dashboard")
@@ -262,12 +266,14 @@ func (s *Server) commandReply(w http.ResponseWriter, r *http.Request, status int
 		}))
 		return
 	}
-	var summary *summaryView
 	if result != nil {
-		sv := s.loadSummary(r.Context(), sess.User)
-		summary = &sv
+		// The result is shown as soon as the account answered; the summary
+		// (a query to the account and the charts from the audit history)
+		// follows in a request of its own, which the summary element makes
+		// on dt-refresh, so a trader under load is not kept waiting for it.
+		w.Header().Set("HX-Trigger", summaryRefreshEvent)
 	}
-	s.renderPage(w, r, status, commandResponse(page, spec, state, result, summary))
+	s.renderPage(w, r, status, commandResponse(page, spec, state, result))
 }
 
 // commandRequestFailed reports a request that is not a command at all.

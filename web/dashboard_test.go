@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
 
 	"github.com/daytradinginc/daytrader/trading"
 )
@@ -29,22 +30,25 @@ func TestCommandRunsForTheSessionUser(t *testing.T) {
 	if cmds[0] != want {
 		t.Errorf("executed %+v, want %+v", cmds[0], want)
 	}
-	// The reply: the form again (cleared), the result and the new summary out of band.
-	wantContains(t, r, `id="form-add"`, `id="result" hx-swap-oob="innerHTML"`, "added $250.50", "tx 1000000001",
-		`id="summary" hx-swap-oob="innerHTML"`, `data-testid="cash">$250.50<`)
+	// The reply: the form again (cleared) and the result out of band; the
+	// summary comes after, by the refresh the reply asks for.
+	wantContains(t, r, `id="form-add"`, `id="result" hx-swap-oob="innerHTML"`, "added $250.50", "tx 1000000001")
 	if strings.Contains(r.body, `value="250.50"`) {
 		t.Error("the form still holds the amount after a successful command")
 	}
+	wantContains(t, b.refreshedSummary(r), `data-testid="cash">$250.50<`)
 
 	r = b.htmxPost("/commands", url.Values{"command": {"QUOTE"}, "symbol": {"ABC"}})
 	wantStatus(t, r, http.StatusOK)
 	wantContains(t, r, "ABC is <strong>$12.34</strong>")
 	r = b.htmxPost("/commands", url.Values{"command": {"BUY"}, "symbol": {"ABC"}, "amount": {"100"}})
 	wantStatus(t, r, http.StatusOK)
-	wantContains(t, r, "Pending buys", "buy 8 ABC pending", `class="countdown" data-expires-in="`)
+	wantContains(t, r, "buy 8 ABC pending")
+	wantContains(t, b.refreshedSummary(r), "Pending buys", `class="countdown" data-expires-in="`)
 	r = b.htmxPost("/commands", url.Values{"command": {"COMMIT_BUY"}})
 	wantStatus(t, r, http.StatusOK)
-	wantContains(t, r, "bought 8 ABC", "Holdings", `data-testid="cash">$151.78<`)
+	wantContains(t, r, "bought 8 ABC")
+	wantContains(t, b.refreshedSummary(r), "Holdings", `data-testid="cash">$151.78<`)
 
 	cmds = ts.accounts.executedCommands()
 	for i, c := range cmds {
@@ -271,4 +275,41 @@ func TestStaticAndHealth(t *testing.T) {
 	for _, name := range []string{"htmx.min.js", "sse.min.js", "app.js", "app.css"} {
 		wantContains(t, r, "/static/"+name)
 	}
+}
+
+// refreshedSummary does what HTMX does with a command's reply r: r asks
+// (HX-Trigger) for the event on which the dashboard's summary element
+// reloads, and carries no summary itself; the summary element's hx-get is
+// then fetched, and returned.
+func (b *browser) refreshedSummary(r response) response {
+	b.t.Helper()
+	if got := r.Header.Get("HX-Trigger"); got != summaryRefreshEvent {
+		b.t.Fatalf("the command's reply triggers %q, want %q", got, summaryRefreshEvent)
+	}
+	reply, err := html.Parse(strings.NewReader(r.body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if n := findAll(reply, func(n *html.Node) bool { return attr(n, "id") == "summary" }); len(n) != 0 {
+		b.t.Error("the command's reply carries the summary: the result waits for it")
+	}
+	page, err := html.Parse(strings.NewReader(b.get("/").body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	sum := findAll(page, func(n *html.Node) bool { return attr(n, "id") == "summary" })
+	if len(sum) != 1 {
+		b.t.Fatalf("the dashboard has %d #summary elements, want 1", len(sum))
+	}
+	if trig := attr(sum[0], "hx-trigger"); !strings.Contains(trig, summaryRefreshEvent+" from:body") {
+		b.t.Fatalf("#summary reloads on %q, not on %s", trig, summaryRefreshEvent)
+	}
+	req, err := http.NewRequest(http.MethodGet, b.ts.URL+attr(sum[0], "hx-get"), nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("HX-Request", "true")
+	got := b.do(req)
+	wantStatus(b.t, got, http.StatusOK)
+	return got
 }

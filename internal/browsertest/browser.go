@@ -147,6 +147,7 @@ func (b *Browser) Command(form, want string, fields ...string) {
 // Fill replaces the value of the input sel.
 func (b *Browser) Fill(sel, value string) {
 	b.t.Helper()
+	b.WaitFor("HTMX to settle before filling "+sel, settled)
 	Eval[any](b, "clear "+sel, `document.querySelector(`+js(sel)+`).value = ""`)
 	b.Do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
 }
@@ -204,6 +205,12 @@ func (b *Browser) WaitFor(what, cond string) {
 	b.saveScreenshot("failed-wait") // best effort: the page may be the problem
 	b.t.Fatalf("browser: waiting for %s: gave up after %s (last error: %v); see failed-wait.png", what, b.Wait, lastErr)
 }
+
+// settled holds while HTMX swaps or settles no content. Its settle step
+// focuses a swapped-in [autofocus] field (a form's error, some 20 ms after
+// the swap that a wait for the error's text already sees): a Fill typing
+// into another field meanwhile would lose the rest of its keys to it.
+const settled = `document.querySelector(".htmx-swapping, .htmx-settling") === null`
 
 // WaitText waits until the text of sel contains want.
 func (b *Browser) WaitText(sel, want string) {

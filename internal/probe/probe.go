@@ -67,60 +67,90 @@ func NewClient() *http.Client {
 func Register(ctx context.Context, baseURL, user, password string) (*Trader, error) {
 	t := &Trader{User: user, base: strings.TrimSuffix(baseURL, "/"), client: NewClient()}
 	form := url.Values{"username": {user}, "password": {password}, "confirm": {password}}
-	status, body, err := t.post(ctx, "/register", form, false)
+	resp, err := t.post(ctx, "/register", form, false)
 	if err != nil {
 		return nil, err
 	}
-	if status != http.StatusSeeOther {
-		return nil, fmt.Errorf("registering %s: status %d: %.200s", user, status, body)
+	if resp.status != http.StatusSeeOther {
+		return nil, fmt.Errorf("registering %s: status %d: %.200s", user, resp.status, resp.body)
 	}
-	status, body, err = t.do(ctx, http.MethodGet, "/", nil, nil)
-	if err != nil {
+	if resp, err = t.do(ctx, http.MethodGet, "/", nil, nil); err != nil {
 		return nil, err
 	}
-	csrf, ok := CSRFToken(body)
-	if status != http.StatusOK || !ok {
-		return nil, fmt.Errorf("%s's dashboard: status %d, no CSRF token", user, status)
+	csrf, ok := CSRFToken(resp.body)
+	if resp.status != http.StatusOK || !ok {
+		return nil, fmt.Errorf("%s's dashboard: status %d, no CSRF token", user, resp.status)
 	}
 	t.csrf = csrf
 	return t, nil
 }
 
-// Command sends one command through the dashboard's form and returns how
-// long the answer took. Any status but 200 is an error: the form answers
-// 200 once the account has applied and audited the command.
+// Timing is how long one command took a trader: Result until its answer
+// (the command's result), Summary for the summary reload after it (0 when
+// the answer did not ask for one).
+type Timing struct{ Result, Summary time.Duration }
+
+// Command sends one command as CommandTimes does and returns how long its
+// answer took.
 func (t *Trader) Command(ctx context.Context, form url.Values) (time.Duration, error) {
+	tm, err := t.CommandTimes(ctx, form)
+	return tm.Result, err
+}
+
+// CommandTimes sends one command through the dashboard's form. Any status
+// but 200 is an error: the form answers 200 once the account has applied
+// and audited the command. When the answer asks for the summary's refresh
+// (HX-Trigger), as it does after a command, the summary fragment is
+// fetched next, as the dashboard does.
+func (t *Trader) CommandTimes(ctx context.Context, form url.Values) (Timing, error) {
 	start := time.Now()
-	status, body, err := t.post(ctx, "/commands", form, true)
-	took := time.Since(start)
+	resp, err := t.post(ctx, "/commands", form, true)
+	tm := Timing{Result: time.Since(start)}
 	if err != nil {
-		return took, err
+		return tm, err
 	}
-	if status != http.StatusOK {
-		return took, fmt.Errorf("%s %s: status %d: %s", t.User, form.Get("command"), status, pageError(body))
+	if resp.status != http.StatusOK {
+		return tm, fmt.Errorf("%s %s: status %d: %s", t.User, form.Get("command"), resp.status, pageError(resp.body))
 	}
-	return took, nil
+	// The dashboard's summary reloads on its dt-refresh event.
+	if !strings.Contains(resp.header.Get("HX-Trigger"), "dt-refresh") {
+		return tm, nil
+	}
+	start = time.Now()
+	sum, err := t.do(ctx, http.MethodGet, "/fragments/summary", nil, http.Header{"HX-Request": {"true"}})
+	tm.Summary = time.Since(start)
+	if err == nil && sum.status != http.StatusOK {
+		err = fmt.Errorf("%s: the summary after %s: status %d", t.User, form.Get("command"), sum.status)
+	}
+	return tm, err
 }
 
 // Cash reads the account's cash from GET /api/summary.
 func (t *Trader) Cash(ctx context.Context) (string, error) {
-	status, body, err := t.do(ctx, http.MethodGet, "/api/summary", nil, nil)
+	resp, err := t.do(ctx, http.MethodGet, "/api/summary", nil, nil)
 	if err != nil {
 		return "", err
 	}
-	if status != http.StatusOK {
-		return "", fmt.Errorf("%s /api/summary: status %d", t.User, status)
+	if resp.status != http.StatusOK {
+		return "", fmt.Errorf("%s /api/summary: status %d", t.User, resp.status)
 	}
 	var s struct {
 		Cash string `json:"cash"`
 	}
-	if err := json.Unmarshal([]byte(body), &s); err != nil {
+	if err := json.Unmarshal([]byte(resp.body), &s); err != nil {
 		return "", fmt.Errorf("%s /api/summary: %w", t.User, err)
 	}
 	return s.Cash, nil
 }
 
-func (t *Trader) post(ctx context.Context, path string, form url.Values, htmx bool) (int, string, error) {
+// response is what the probe reads of an answer.
+type response struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func (t *Trader) post(ctx context.Context, path string, form url.Values, htmx bool) (response, error) {
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	if htmx {
 		h.Set("HX-Request", "true")
@@ -129,22 +159,22 @@ func (t *Trader) post(ctx context.Context, path string, form url.Values, htmx bo
 	return t.do(ctx, http.MethodPost, path, strings.NewReader(form.Encode()), h)
 }
 
-func (t *Trader) do(ctx context.Context, method, path string, body io.Reader, h http.Header) (int, string, error) {
+func (t *Trader) do(ctx context.Context, method, path string, body io.Reader, h http.Header) (response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, t.base+path, body)
 	if err != nil {
-		return 0, "", err
+		return response{}, err
 	}
 	for k, v := range h {
 		req.Header[k] = v
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, "", errors.Join(fmt.Errorf("reading %s %s", method, path), err)
+		return response{}, errors.Join(fmt.Errorf("reading %s %s", method, path), err)
 	}
-	return resp.StatusCode, string(b), nil
+	return response{status: resp.StatusCode, body: string(b), header: resp.Header}, nil
 }

@@ -9,29 +9,46 @@ import (
 	"time"
 )
 
-// Report is what the traders waited for their answers.
+// Latency is a distribution of waits, in milliseconds.
+type Latency struct {
+	P50ms float64 `json:"p50Ms"`
+	P95ms float64 `json:"p95Ms"`
+	P99ms float64 `json:"p99Ms"`
+	MaxMs float64 `json:"maxMs"`
+}
+
+func latencyOf(ds []time.Duration) Latency {
+	return Latency{P50ms: percentile(ds, 50), P95ms: percentile(ds, 95), P99ms: percentile(ds, 99), MaxMs: percentile(ds, 100)}
+}
+
+func (l Latency) String() string {
+	return fmt.Sprintf("p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms", l.P50ms, l.P95ms, l.P99ms, l.MaxMs)
+}
+
+// Report is what the traders waited for their answers: Latency until a
+// command's result, Summary for the summary that the dashboard reloads
+// after it.
 type Report struct {
-	Traders  int     `json:"traders"`
-	Count    int     `json:"count"` // answered commands
-	Errors   int     `json:"errors"`
-	FirstErr string  `json:"firstError,omitempty"`
-	P50ms    float64 `json:"p50Ms"`
-	P95ms    float64 `json:"p95Ms"`
-	P99ms    float64 `json:"p99Ms"`
-	MaxMs    float64 `json:"maxMs"`
+	Traders  int    `json:"traders"`
+	Count    int    `json:"count"` // answered commands
+	Errors   int    `json:"errors"`
+	FirstErr string `json:"firstError,omitempty"`
+	Latency
+	Summary Latency `json:"summary"`
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%d traders, %d commands (%d errors): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
-		r.Traders, r.Count, r.Errors, r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
+	return fmt.Sprintf("%d traders, %d commands (%d errors): %s; summary after: %s",
+		r.Traders, r.Count, r.Errors, r.Latency, r.Summary)
 }
 
 // Quotes has every trader send count QUOTEs of symbol back to back, each
-// as soon as the previous one answered, until count or until stop closes
-// (the workload it runs beside is done), and reports the waits.
+// as soon as the previous one answered (and its summary reloaded), until
+// count or until stop closes (the workload it runs beside is done), and
+// reports the waits.
 func Quotes(ctx context.Context, traders []*Trader, symbol string, count int, stop <-chan struct{}) Report {
 	var mu sync.Mutex
-	var took []time.Duration
+	var took, refreshed []time.Duration
 	rep := Report{Traders: len(traders)}
 	var wg sync.WaitGroup
 	for _, t := range traders {
@@ -45,7 +62,7 @@ func Quotes(ctx context.Context, traders []*Trader, symbol string, count int, st
 					return
 				default:
 				}
-				d, err := t.Command(ctx, form)
+				tm, err := t.CommandTimes(ctx, form)
 				mu.Lock()
 				if err != nil {
 					rep.Errors++
@@ -53,7 +70,8 @@ func Quotes(ctx context.Context, traders []*Trader, symbol string, count int, st
 						rep.FirstErr = err.Error()
 					}
 				} else {
-					took = append(took, d)
+					took = append(took, tm.Result)
+					refreshed = append(refreshed, tm.Summary)
 				}
 				mu.Unlock()
 			}
@@ -61,7 +79,7 @@ func Quotes(ctx context.Context, traders []*Trader, symbol string, count int, st
 	}
 	wg.Wait()
 	rep.Count = len(took)
-	rep.P50ms, rep.P95ms, rep.P99ms, rep.MaxMs = percentile(took, 50), percentile(took, 95), percentile(took, 99), percentile(took, 100)
+	rep.Latency, rep.Summary = latencyOf(took), latencyOf(refreshed)
 	return rep
 }
 
