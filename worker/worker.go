@@ -73,7 +73,10 @@ func New(c client.Client, acts *activities.Activities, opts Options) *Worker {
 	})
 	n := opts.InteractiveMaxConcurrentWorkflows
 	interactive := sdkworker.New(c, workflows.InteractiveTaskQueue(opts.TaskQueue), sdkworker.Options{
-		MaxConcurrentWorkflowTaskPollers:        2,
+		// As many pollers as the bulk queue's: each takes one task per
+		// round trip, and a trader's command is two workflow tasks and a
+		// summary query (with 2, 20 traders waited seconds for a poller).
+		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowTaskPollers,
 		MaxConcurrentWorkflowTaskExecutionSize:  n,
 		MaxConcurrentLocalActivityExecutionSize: n,
 		MaxConcurrentActivityExecutionSize:      n,
