@@ -107,6 +107,9 @@ type mixedResult struct {
 	Rate     float64           `json:"commandsPerSecond,omitempty"`
 	Ratio    float64           `json:"ratioToAlone,omitempty"` // Rate / the alone scenario's
 	Probe    *probe.Report     `json:"probe,omitempty"`
+	// Stages: where the traders' updates spent their time, from their
+	// accounts' histories.
+	Stages *probe.StageReport `json:"stages,omitempty"`
 }
 
 func workloadMixed(ctx context.Context, cfg stack.Config, f *mixedFlags, scen []string, file string, out io.Writer) error {
@@ -159,6 +162,9 @@ func printScenario(w io.Writer, r mixedResult) {
 		if r.Probe.FirstErr != "" {
 			fmt.Fprintf(w, "; first error: %s", r.Probe.FirstErr)
 		}
+	}
+	if r.Stages != nil {
+		fmt.Fprintf(w, "\n       stages of the traders' updates: %s", r.Stages)
 	}
 	fmt.Fprintln(w)
 }
@@ -225,8 +231,22 @@ func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl worklo
 	}
 	if p, ok := <-probed; ok {
 		res.Probe = &p
+		if res.Stages, err = traderStages(ctx, env, traders); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
+}
+
+// traderStages measures the stages of the traders' updates but the two
+// of their setup (newTraders).
+func traderStages(ctx context.Context, env *embeddedEnv, traders []*probe.Trader) (*probe.StageReport, error) {
+	ids := make([]string, len(traders))
+	for i, t := range traders {
+		ids[i] = workflows.AccountWorkflowID(t.User)
+	}
+	rep, err := probe.UpdateStages(ctx, env.dev.Client, ids, 2)
+	return &rep, err
 }
 
 // runBulk runs the workload as `workload run` does; the traders' commands

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daytradinginc/daytrader/internal/probe"
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/workloads"
 )
@@ -56,5 +57,20 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 	}
 	if many.Probe == nil || many.Probe.Traders != 3 || many.Probe.Count < 1 || many.Probe.Errors != 0 || many.Ratio <= 0 {
 		t.Errorf("many: want 3 traders' answers and a ratio to alone, got %+v ratio %v", many.Probe, many.Ratio)
+	}
+	// Every answered quote is one update in the histories, each stage timed.
+	for _, r := range []mixedResult{idle, many} {
+		if r.Probe == nil || r.Stages == nil || r.Stages.Updates != r.Probe.Count {
+			t.Errorf("%s: stages %+v, want one update per answered quote", r.Scenario, r.Stages)
+			continue
+		}
+		for _, name := range probe.Stages {
+			if l, ok := r.Stages.Stages[name]; !ok || l.P50ms < 0 || l.MaxMs < l.P50ms || l.MaxMs > 60_000 {
+				t.Errorf("%s: stage %q %+v (present %v)", r.Scenario, name, l, ok)
+			}
+		}
+	}
+	if alone.Stages != nil {
+		t.Errorf("alone: stages %+v without traders", alone.Stages)
 	}
 }
