@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,14 +15,7 @@ import (
 func TestCeilingCountsEveryCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var wl bytes.Buffer
-	if err := workloads.Generate(&wl, workloads.GenOptions{Users: 4, Lines: 400, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "small.txt")
-	if err := os.WriteFile(file, wl.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := generatedWorkload(t, workloads.GenOptions{Users: 4, Lines: 400, Seed: 3})
 	cfg := stack.FromEnv()
 	cfg.LogLevel, cfg.QuoteLatency = "warn", "none"
 	rep, err := runCeiling(ctx, cfg, workloads.RunOptions{BatchSize: 30, Concurrency: 3}, file)

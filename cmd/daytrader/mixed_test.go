@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,14 +18,7 @@ import (
 // report counts every workload command (the traders' commands are not taken
 // for the workload's) and the trader got answers.
 func TestWorkloadMixedReportsBothSides(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "small.txt")
-	var buf bytes.Buffer
-	if err := workloads.Generate(&buf, workloads.GenOptions{Users: 8, Lines: 3000, Seed: 11}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := generatedWorkload(t, workloads.GenOptions{Users: 8, Lines: 3000, Seed: 11})
 	cfg := stack.FromEnv()
 	cfg.LogLevel, cfg.QuoteLatency = "warn", "none"
 	f := &mixedFlags{opts: workloads.RunOptions{BatchSize: 200, Concurrency: 64}, traders: 3, count: 5,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -51,14 +50,7 @@ func TestEmbeddedRunOnPostgresPersistence(t *testing.T) {
 		t.Errorf("a SQLite file in the run's data dir (stat: %v)", err)
 	}
 
-	var wl bytes.Buffer
-	if err := workloads.Generate(&wl, workloads.GenOptions{Users: 4, Lines: 400, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "small.txt")
-	if err := os.WriteFile(file, wl.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := generatedWorkload(t, workloads.GenOptions{Users: 4, Lines: 400, Seed: 3})
 	parsed, _, err := workloads.ParseFile(file, true)
 	if err != nil {
 		t.Fatal(err)
