@@ -104,6 +104,20 @@ func repeatedTxNums(each func(fn func(Line) error) error, repeated []int64) erro
 	return fmt.Errorf("every transaction number must be unique (an account ignores a number it has seen): %s", msg)
 }
 
+// CommandsByUser is how many commands each user has in src, from its
+// plan (a *File's was made by OpenFile: the file is not read again).
+func CommandsByUser(src Source) (map[string]int64, error) {
+	p, err := src.plan()
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]int64, len(p.byUser))
+	for u, st := range p.byUser {
+		counts[u] = st.count
+	}
+	return counts, nil
+}
+
 // Each calls fn with every line of the parsed workload.
 func (w *Workload) Each(fn func(Line) error) error {
 	for _, l := range w.Lines {

@@ -74,13 +74,8 @@ func (s *sender) RunGlobalDumpLog(context.Context, int64, string) (activities.Du
 // poll TaskQueue) as `workload run` would send them to the accounts, and
 // waits until every workflow has counted its last command.
 func Run(ctx context.Context, cl client.Client, src workloads.Source, opts workloads.RunOptions) (*Report, error) {
-	expected := map[string]int64{}
-	if err := src.Each(func(l workloads.Line) error {
-		if l.Cmd.User != "" {
-			expected[l.Cmd.User]++
-		}
-		return nil
-	}); err != nil {
+	expected, err := workloads.CommandsByUser(src)
+	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
