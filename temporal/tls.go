@@ -13,7 +13,8 @@ import (
 // TLSOptions make the frontend serve gRPC over TLS, as a real cluster or
 // Temporal Cloud does, through the server's own TLS settings
 // (config.RootTLS). Only the frontend is encrypted: the other services
-// talk over loopback inside this process.
+// talk over loopback, inside this process or, on a cluster node
+// (Options.Cluster), between the nodes' processes on 127.0.0.1.
 type TLSOptions struct {
 	// CertPEM and KeyPEM are the frontend's certificate (with its chain)
 	// and private key. The certificate must name the frontend's host.

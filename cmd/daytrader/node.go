@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/daytradinginc/daytrader/internal/stack"
 )
@@ -19,10 +20,20 @@ func temporalNodeSpec() *spec {
 			"Temporal's state in NAME_cluster and NAME_cluster_visibility beside DATABASE_URL's NAME (created\n" +
 			"by the first node), membership through those databases (ringpop, no list of hosts). Each node needs\n" +
 			"its own TEMPORAL_FRONTEND_ADDR, DATA_DIR and, when on, TEMPORAL_HTTP_ADDR and TEMPORAL_UI_ADDR;\n" +
-			"clients dial every node with TEMPORAL_FRONTENDS, whose first address the cluster records as its own.",
-		settings: []string{"TEMPORAL_FRONTEND_ADDR", "TEMPORAL_HTTP_ADDR", "TEMPORAL_UI_ADDR", "TEMPORAL_FRONTENDS",
-			"TEMPORAL_NAMESPACE", "DATABASE_URL", "DATA_DIR", "LOG_LEVEL", "LOG_FORMAT"},
+			"clients dial every node with TEMPORAL_FRONTENDS, whose first address the cluster records as its own.\n" +
+			"With TEMPORAL_FRONTEND_TLS_CERT_PATH, _KEY_PATH and _CA_PATH (and TEMPORAL_UI_ADDR= TEMPORAL_HTTP_ADDR=)\n" +
+			"the frontend serves only TLS; clients then set the SDK's TEMPORAL_TLS_SERVER_CA_CERT_PATH. Traffic\n" +
+			"between the nodes' services (the internal ports, on 127.0.0.1) stays plaintext.",
+		settings: slices.Concat([]string{"TEMPORAL_FRONTEND_ADDR", "TEMPORAL_HTTP_ADDR", "TEMPORAL_UI_ADDR", "TEMPORAL_FRONTENDS",
+			"TEMPORAL_NAMESPACE", "DATABASE_URL", "DATA_DIR", "LOG_LEVEL", "LOG_FORMAT"}, nodeOnlySettings()),
 		flags: temporalNodeFlags}
+}
+
+// nodeOnlySettings are read by temporal-node alone: `dev` runs its
+// embedded server without TLS (its UI and HTTP API are on), so it does
+// not take them.
+func nodeOnlySettings() []string {
+	return []string{"TEMPORAL_FRONTEND_TLS_CERT_PATH", "TEMPORAL_FRONTEND_TLS_KEY_PATH", "TEMPORAL_FRONTEND_TLS_CA_PATH"}
 }
 
 func temporalNodeFlags(fs *flag.FlagSet) runFunc {
@@ -41,7 +52,11 @@ func runTemporalNode(ctx context.Context, cfg stack.Config, portBase int) error 
 		return fmt.Errorf("temporal node: %w", err)
 	}
 	defer srv.Stop()
-	logger.Info("Temporal node running", "frontend", srv.FrontendAddr(), "http_api", srv.HTTPURL(), "ui", srv.UIURL(),
+	tls := "off"
+	if cfg.FrontendTLSCert != "" { // StartTemporalNode refused half a TLS setting
+		tls = "on"
+	}
+	logger.Info("Temporal node running", "frontend", srv.FrontendAddr(), "tls", tls, "http_api", srv.HTTPURL(), "ui", srv.UIURL(),
 		"namespace", srv.Namespace(), "data_dir", cfg.DataDir)
 	<-ctx.Done()
 	logger.Info("stopping the Temporal node")

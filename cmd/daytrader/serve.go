@@ -42,12 +42,17 @@ func emulatorSettings() []string {
 	return []string{"QUOTE_SERVER_ADDR", "QUOTE_LATENCY", "QUOTE_SEED", "QUOTE_PRICES"}
 }
 
+// devSettings are every setting but temporal-node's own.
+func devSettings() []string {
+	return slices.DeleteFunc(stack.SettingNames(), func(name string) bool { return slices.Contains(nodeOnlySettings(), name) })
+}
+
 func serveCommands() []*spec {
 	return []*spec{
 		{name: "dev", summary: "everything on one machine: embedded Temporal + its UI, quote emulator, worker, web",
 			about: "Runs the whole system in this process. Set TEMPORAL_ADDRESS (or choose a Temporal config profile that has\n" +
 				"an address) to use a cluster or Temporal Cloud instead of the embedded server.",
-			settings: stack.SettingNames(), flags: devFlags},
+			settings: devSettings(), flags: devFlags},
 		{name: "worker", summary: "run a worker against TEMPORAL_ADDRESS and DATABASE_URL (run several to scale out)",
 			about:    "Runs a worker: the accounts' workflows and activities. Several workers on one task queue share the accounts.",
 			settings: slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "DATA_DIR", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT"}, workerSettings()),

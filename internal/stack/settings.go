@@ -99,6 +99,16 @@ func temporalSettings() []Setting {
 			bind: func(c *Config) value {
 				return enumValue{&c.TemporalPersistence, []string{PersistenceSQLite, PersistencePostgres}}
 			}},
+		{Env: "TEMPORAL_FRONTEND_TLS_CERT_PATH", Flag: "temporal-frontend-tls-cert", Default: "",
+			Help: "temporal-node: its frontend serves gRPC over TLS with this PEM certificate (for the frontend's host), " +
+				"with TEMPORAL_FRONTEND_TLS_KEY_PATH and _CA_PATH; empty: plaintext",
+			bind: func(c *Config) value { return textValue{&c.FrontendTLSCert, false, "path"} }},
+		{Env: "TEMPORAL_FRONTEND_TLS_KEY_PATH", Flag: "temporal-frontend-tls-key", Default: "",
+			Help: "temporal-node: the PEM private key of TEMPORAL_FRONTEND_TLS_CERT_PATH",
+			bind: func(c *Config) value { return textValue{&c.FrontendTLSKey, false, "path"} }},
+		{Env: "TEMPORAL_FRONTEND_TLS_CA_PATH", Flag: "temporal-frontend-tls-ca", Default: "",
+			Help: "temporal-node: the PEM CA that signed TEMPORAL_FRONTEND_TLS_CERT_PATH; the node's own clients verify its frontend with it",
+			bind: func(c *Config) value { return textValue{&c.FrontendTLSCA, false, "path"} }},
 		{Env: "TASK_QUEUE", Flag: "task-queue", Default: workflows.TaskQueue,
 			Help: "task queue of workers and clients",
 			bind: func(c *Config) value { return textValue{&c.TaskQueue, true, "name"} }},

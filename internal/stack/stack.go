@@ -73,6 +73,10 @@ type Config struct {
 
 	TemporalFrontends []string // TEMPORAL_FRONTENDS: every frontend of a multi-node cluster; replaces TemporalAddress
 
+	// A temporal-node's frontend serves TLS with these PEM files (all three
+	// or none): TEMPORAL_FRONTEND_TLS_CERT_PATH, _KEY_PATH and _CA_PATH.
+	FrontendTLSCert, FrontendTLSKey, FrontendTLSCA string
+
 	Registration   string         // REGISTRATION: open or closed (self-service sign-up)
 	SessionTTL     time.Duration  // SESSION_TTL: how long a web login lasts
 	LoginUserEvery time.Duration  // LOGIN_USER_EVERY: web.LoginLimit.PerUser as an interval

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -21,8 +22,8 @@ import (
 // TLS), and a client's. Each PEM is also written to a file in a temporary
 // directory, for settings that take paths.
 type TLSCerts struct {
-	CAPEM, ServerCertPEM, ServerKeyPEM, ClientCertPEM, ClientKeyPEM []byte
-	CAFile, ClientCertFile, ClientKeyFile                           string
+	CAPEM, ServerCertPEM, ServerKeyPEM, ClientCertPEM, ClientKeyPEM      []byte
+	CAFile, ServerCertFile, ServerKeyFile, ClientCertFile, ClientKeyFile string
 }
 
 // NewTLSCerts makes a fresh CA and certificates, valid for one hour.
@@ -54,9 +55,19 @@ func NewTLSCerts(t testing.TB) *TLSCerts {
 	}
 	dir := t.TempDir()
 	c.CAFile = writeFile(t, dir, "ca.pem", c.CAPEM)
+	c.ServerCertFile = writeFile(t, dir, "server.pem", c.ServerCertPEM)
+	c.ServerKeyFile = writeFile(t, dir, "server-key.pem", c.ServerKeyPEM)
 	c.ClientCertFile = writeFile(t, dir, "client.pem", c.ClientCertPEM)
 	c.ClientKeyFile = writeFile(t, dir, "client-key.pem", c.ClientKeyPEM)
 	return c
+}
+
+// ClientConfig is a TLS client configuration that trusts only the test
+// CA, for gRPC connections a test opens itself (credentials.NewTLS).
+func (c *TLSCerts) ClientConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.CAPEM)
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 func newKey(t testing.TB) *ecdsa.PrivateKey {
