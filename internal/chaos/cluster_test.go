@@ -18,11 +18,14 @@ import (
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/internal/testdb"
+	"github.com/daytradinginc/daytrader/internal/testenv"
 	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/api/adminservice/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -43,14 +46,26 @@ const historyShards = 8
 // every shard over and the workers and the client carry on through it:
 // every acknowledged command processed exactly once, every ledger exact.
 // Then the killed node is started again and must get shards back.
+//
+// It runs twice: plaintext, and with TLS on both nodes' frontends (a
+// self-signed CA made here), which the workers and the client reach
+// through the SDK's TEMPORAL_TLS_* variables while a plaintext client is
+// refused. Traffic between the nodes' services stays plaintext on
+// 127.0.0.1, as `temporal-node` serves it.
 func TestClusterNodeKill(t *testing.T) {
-	w := generateWorkload(t, scenarioSizeOr(t, clusterSize))
-	cl := startCluster(t, w)
+	sz := scenarioSizeOr(t, clusterSize)
+	t.Run("plain", func(t *testing.T) { clusterNodeKill(t, sz, false) })
+	t.Run("tls", func(t *testing.T) { clusterNodeKill(t, sz, true) })
+}
+
+func clusterNodeKill(t *testing.T, sz size, withTLS bool) {
+	w := generateWorkload(t, sz)
+	cl := startCluster(t, w, withTLS)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
-	startWorker(t, cl.cfg, "worker-1")
-	startWorker(t, cl.cfg, "worker-2")
-	accounts := workflows.NewAccounts(dialTemporal(t, cl.cfg.Frontends...))
+	workers := []*process{startWorker(t, cl.cfg, "worker-1"), startWorker(t, cl.cfg, "worker-2")}
+	cl.checkTLS(t, workers)
+	accounts := workflows.NewAccounts(dialCluster(t, cl.cfg))
 	db, err := pgxpool.New(ctx, cl.cfg.DatabaseURL)
 	if err != nil {
 		t.Fatal(err)
@@ -80,21 +95,121 @@ func TestClusterNodeKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(stats)
-	t.Logf("cluster figures: commands=%d commands/s=%.0f (%d in %s, first send to last audited) lost=%d duplicated=%d "+
-		"time to recover=%s (kill -9 until the surviving node owned every shard; %s)",
+	t.Logf("cluster figures: tls=%v commands=%d commands/s=%.0f (%d in %s, first send to last audited) lost=%d duplicated=%d "+
+		"time to recover=%s (kill -9 until the surviving node owned every shard; %s)", withTLS,
 		tal.Sent, float64(done.Processed)/elapsed.Seconds(), done.Processed, elapsed.Round(time.Millisecond),
 		tal.Lost, tal.Duplicated, recovery.Round(100*time.Millisecond), survivor)
+	cl.restartNode(ctx, t, victim, accounts, w.Users)
+}
 
-	// The killed node comes back on its ports and data dir, joins the ring
-	// and gets shards back; every account still answers.
+// restartNode starts the killed node again on its ports and data dir: it
+// must join the ring and get shards back, and every account still answer.
+func (cl *cluster) restartNode(ctx context.Context, t *testing.T, victim int, accounts *workflows.Accounts, users []string) {
+	t.Helper()
 	restartedAt := time.Now()
 	cl.nodes[victim] = cl.startNode(t, victim)
 	whole := cl.waitForRing(ctx, t, 2)
 	t.Logf("node %d restarted: the cluster is whole again %s later: %s", victim+1,
 		time.Since(restartedAt).Round(100*time.Millisecond), whole)
-	if _, err := stateProcessed(ctx, accounts, w.Users); err != nil {
+	if _, err := stateProcessed(ctx, accounts, users); err != nil {
 		t.Errorf("the accounts do not answer after the node came back: %v", err)
 	}
+}
+
+// checkTLS: the nodes and the workers say they run with TLS as the test
+// set it (tls=on or tls=off in their logs) and, with TLS on, plaintext
+// clients are refused: the TLS run cannot pass with TLS silently off.
+func (cl *cluster) checkTLS(t *testing.T, workers []*process) {
+	t.Helper()
+	mode := "tls=off"
+	if cl.cfg.TLS != nil {
+		mode = "tls=on"
+	}
+	for _, p := range cl.nodes {
+		if !p.logged("Temporal node running", mode) {
+			t.Errorf("%s did not log %q with 'Temporal node running':\n%s", p.name, mode, p.out.tail())
+		}
+	}
+	for _, p := range workers {
+		if !p.logged("connected to Temporal", mode) {
+			t.Errorf("%s did not log %q with 'connected to Temporal':\n%s", p.name, mode, p.out.tail())
+		}
+	}
+	if cl.cfg.TLS != nil {
+		checkPlaintextRefused(t, cl.cfg)
+	}
+	if t.Failed() {
+		t.FailNow() // no workload on a cluster whose TLS is not what the test set
+	}
+}
+
+// checkPlaintextRefused: a client without TLS is refused by each of cfg's
+// TLS nodes, saying how to turn it on, and a `daytrader worker` without it
+// stops at start.
+func checkPlaintextRefused(t *testing.T, cfg stackConfig) {
+	t.Helper()
+	plain := cfg
+	plain.TLS = nil
+	for _, frontend := range cfg.Frontends {
+		one := plain
+		one.Frontends = []string{frontend}
+		err := dialClusterErr(one)
+		t.Logf("a plaintext client of %s: %v", frontend, err)
+		if err == nil || !strings.Contains(err.Error(), "TLS off") || !strings.Contains(err.Error(), "TEMPORAL_TLS=true") {
+			t.Errorf("a plaintext client of the TLS node at %s: %v; want it refused, saying TLS was off and to set TEMPORAL_TLS=true",
+				frontend, err)
+		}
+	}
+	start := time.Now()
+	out, err := runToExit(t, "plaintext-worker", plain.env(plain.Frontend), time.Minute, "worker")
+	t.Logf("a plaintext worker exited after %s (%v): %s", time.Since(start).Round(time.Millisecond), err, strings.TrimSpace(out))
+	if err == nil || !strings.Contains(out, "TLS off") || !strings.Contains(out, "TEMPORAL_TLS=true") {
+		t.Errorf("a plaintext worker of the TLS nodes: exit %v, output:\n%s\nwant it stopped, saying TLS was off and to set TEMPORAL_TLS=true", err, out)
+	}
+}
+
+// dialCluster connects the test's client to the cluster as its processes
+// connect: stack.Config over the variables they get (every frontend, and
+// with TLS the SDK's TEMPORAL_TLS_SERVER_CA_CERT_PATH) and stack.Dial.
+func dialCluster(t testing.TB, cfg stackConfig) client.Client {
+	t.Helper()
+	c, err := clusterClientConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	cl, err := stack.Dial(ctx, c, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// dialClusterErr is how a dial with cfg's variables fails (nil: it
+// connected and the frontend answered), within 20 s.
+func dialClusterErr(cfg stackConfig) error {
+	c, err := clusterClientConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl, err := stack.Dial(ctx, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	_, err = cl.CheckHealth(ctx, nil)
+	return err
+}
+
+func clusterClientConfig(cfg stackConfig) (stack.Config, error) {
+	c := stack.Defaults()
+	err := c.Load(stack.MapEnv(cfg.vars("")), "TEMPORAL_ADDRESS", "TEMPORAL_FRONTENDS", "TEMPORAL_NAMESPACE", "TEMPORAL_FRONTEND_ADDR")
+	return c, err
 }
 
 // cluster is TestClusterNodeKill's Temporal cluster: two node processes
@@ -108,13 +223,20 @@ type cluster struct {
 }
 
 // startCluster starts the quote emulator (in the test) and two nodes, the
-// second once the first has set up the databases.
-func startCluster(t *testing.T, w *workload) *cluster {
+// second once the first has set up the databases; withTLS, their
+// frontends serve TLS with a fresh CA's certificate (cfg.TLS), and the
+// test's admin connection trusts that CA.
+func startCluster(t *testing.T, w *workload, withTLS bool) *cluster {
 	t.Helper()
 	databaseURL := testdb.URL(t)
 	createClusterDatabases(t, databaseURL)
 	cfg := newStackConfig(t, databaseURL, w.PricesFile)
 	cfg.Frontends = freeAddrs(t, 2)
+	creds := insecure.NewCredentials()
+	if withTLS {
+		cfg.TLS = testenv.NewTLSCerts(t)
+		creds = credentials.NewTLS(cfg.TLS.ClientConfig())
+	}
 	startQuoteEmulator(t, cfg)
 	cl := &cluster{cfg: cfg, portBases: freeInternalPorts(t, 2)}
 	for i, frontend := range cfg.Frontends {
@@ -125,7 +247,7 @@ func startCluster(t *testing.T, w *workload) *cluster {
 		cl.nodes = append(cl.nodes, cl.startNode(t, i))
 	}
 	target, dialOpts := stack.FrontendsTarget(cfg.Frontends)
-	conn, err := grpc.NewClient(target, append(dialOpts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	conn, err := grpc.NewClient(target, append(dialOpts, grpc.WithTransportCredentials(creds))...)
 	if err != nil {
 		t.Fatal(err)
 	}

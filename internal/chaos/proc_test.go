@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/internal/testenv"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 )
@@ -54,6 +56,11 @@ type stackConfig struct {
 	// Frontends are every frontend of a multi-node Temporal cluster
 	// (TEMPORAL_FRONTENDS); the processes then dial them instead.
 	Frontends []string
+	// TLS, when set, makes `temporal-node`s serve their frontends over TLS
+	// with its server certificate (TEMPORAL_FRONTEND_TLS_*, the UI off) and
+	// every client trust its CA through the SDK's variable
+	// (TEMPORAL_TLS_SERVER_CA_CERT_PATH).
+	TLS *testenv.TLSCerts
 }
 
 func newStackConfig(t testing.TB, databaseURL, pricesFile string) stackConfig {
@@ -67,17 +74,39 @@ func newStackConfig(t testing.TB, databaseURL, pricesFile string) stackConfig {
 	}
 }
 
-// env is the complete DayTrader configuration of a child process: the
-// variables below are set, and every other setting the binary reads
-// (stack.SettingNames) is removed so it takes its default: nothing leaks in
-// from the test's own environment (a developer's TEMPORAL_ADDRESS must not
+// env is the complete DayTrader configuration of a child process: vars are
+// set, and every other setting the binary reads (stack.SettingNames) and
+// every other TEMPORAL_* variable (the SDK's: TLS, API key, profile) is
+// removed so it takes its default: nothing leaks in from the test's own
+// environment (a developer's TEMPORAL_ADDRESS or TEMPORAL_PROFILE must not
 // send a chaos worker to someone else's server).
 func (c stackConfig) env(temporalAddress string) []string {
+	vars := c.vars(temporalAddress)
+	settings := map[string]bool{}
+	for _, name := range stack.SettingNames() {
+		settings[name] = true
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !has(vars, k) && !settings[k] && !strings.HasPrefix(k, "TEMPORAL_") {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// vars are the variables env sets. The SDK's config file is one that does
+// not exist, so this machine's default profile does not count either.
+func (c stackConfig) vars(temporalAddress string) map[string]string {
 	latency := c.QuoteLatency
 	if latency == "" {
 		latency = "none"
 	}
 	vars := map[string]string{
+		"TEMPORAL_CONFIG_FILE":   filepath.Join(c.DataDir, "no-temporal-config.toml"),
 		"TEMPORAL_ADDRESS":       temporalAddress,
 		"TEMPORAL_FRONTENDS":     strings.Join(c.Frontends, ","),
 		"TEMPORAL_NAMESPACE":     "default",
@@ -100,20 +129,14 @@ func (c stackConfig) env(temporalAddress string) []string {
 		"TASK_QUEUE":             "daytrader",
 		"LOG_LEVEL":              "info",
 	}
-	settings := map[string]bool{}
-	for _, name := range stack.SettingNames() {
-		settings[name] = true
+	if c.TLS != nil {
+		vars["TEMPORAL_FRONTEND_TLS_CERT_PATH"] = c.TLS.ServerCertFile
+		vars["TEMPORAL_FRONTEND_TLS_KEY_PATH"] = c.TLS.ServerKeyFile
+		vars["TEMPORAL_FRONTEND_TLS_CA_PATH"] = c.TLS.CAFile
+		vars["TEMPORAL_UI_ADDR"] = "" // a node serves TLS on its gRPC frontend alone
+		vars["TEMPORAL_TLS_SERVER_CA_CERT_PATH"] = c.TLS.CAFile
 	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !has(vars, k) && !settings[k] {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	return env
+	return vars
 }
 
 // process is one running daytrader process.
@@ -177,6 +200,31 @@ func startProcess(t testing.TB, name string, env []string, readyMarker string, a
 		t.Fatalf("%s not ready after 2 minutes:\n%s", name, p.out.tail())
 	}
 	return p
+}
+
+// logged reports whether the process's log so far has a line holding msg
+// and the key=value field (a whole field: a path may hold the same text).
+func (p *process) logged(msg, field string) bool {
+	raw, err := os.ReadFile(p.out.file.Name())
+	return err == nil && slices.ContainsFunc(strings.Split(string(raw), "\n"), func(line string) bool {
+		return strings.Contains(line, msg) && slices.Contains(strings.Fields(line), field)
+	})
+}
+
+// runToExit runs `daytrader args...`, which must exit within timeout (it
+// is killed then), and returns its output and exit status.
+func runToExit(t testing.TB, name string, env []string, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, daytraderBinary(t), args...)
+	cmd.Env = env
+	dieWithTest(cmd)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Errorf("%s still running after %v: killed", name, timeout)
+	}
+	return string(out), err
 }
 
 func (p *process) exited() bool {
@@ -261,20 +309,17 @@ func (o *output) tail() string {
 	return strings.Join(o.last, "\n") + "\n" + string(o.partial) + "\n(whole log: " + o.file.Name() + ")"
 }
 
-// dialTemporal connects the test to the stack's Temporal frontend, or to
-// every frontend of a cluster as the processes do (stack.FrontendsTarget).
-func dialTemporal(t testing.TB, addrs ...string) client.Client {
+// dialTemporal connects the test to the stack's Temporal frontend (a
+// cluster's test dials as its processes do: dialCluster).
+func dialTemporal(t testing.TB, addr string) client.Client {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	opts := client.Options{HostPort: addrs[0], Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet)}
-	if len(addrs) > 1 {
-		opts.HostPort, opts.ConnectionOptions.DialOptions = stack.FrontendsTarget(addrs)
-	}
+	opts := client.Options{HostPort: addr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet)}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		t.Fatalf("dialing Temporal at %s: %v", strings.Join(addrs, ","), err)
+		t.Fatalf("dialing Temporal at %s: %v", addr, err)
 	}
 	t.Cleanup(c.Close)
 	return c
