@@ -8,6 +8,7 @@ package workloads
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +134,14 @@ func parseTxNum(s string) (int64, error) {
 // strict. Parse returns the first error returned by fn or onErr, or a read
 // error from r.
 func Parse(r io.Reader, fn func(Line) error, onErr func(*ParseError) error) error {
+	return parseUsers(r, nil, fn, onErr)
+}
+
+// parseUsers is Parse for the lines whose user field (the second field,
+// as lineUser finds it) keep accepts; nil keeps every line. The others are
+// skipped unparsed, malformed or not, so a caller that reads a big file
+// once per group of users parses each line once in all.
+func parseUsers(r io.Reader, keep func(user []byte) bool, fn func(Line) error, onErr func(*ParseError) error) error {
 	if onErr == nil {
 		onErr = func(pe *ParseError) error { return pe }
 	}
@@ -159,6 +168,12 @@ func Parse(r io.Reader, fn func(Line) error, onErr func(*ParseError) error) erro
 		}
 		if readErr != nil && readErr != io.EOF {
 			return readErr
+		}
+		if keep != nil && !keep(lineUser(chunk)) {
+			if readErr == io.EOF {
+				return nil
+			}
+			continue
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(chunk), "\n"), "\r")
 		switch {
@@ -187,6 +202,19 @@ func Parse(r io.Reader, fn func(Line) error, onErr func(*ParseError) error) erro
 			return nil
 		}
 	}
+}
+
+// lineUser is the second field of `[N] COMMAND,user,...`, trimmed: the
+// user of every command that has one (for the global DUMPLOG it is the file
+// name). It is found without parsing or allocating, so that lines of other
+// users are skipped cheaply; nil when the line has no second field.
+func lineUser(line []byte) []byte {
+	_, rest, ok := bytes.Cut(line, []byte{','})
+	if !ok {
+		return nil
+	}
+	user, _, _ := bytes.Cut(rest, []byte{','})
+	return bytes.TrimSpace(user)
 }
 
 // skipLongLine reads past the rest of a line longer than MaxLineLength and

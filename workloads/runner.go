@@ -96,11 +96,13 @@ func (o RunOptions) withDefaults() RunOptions {
 
 // Run sends the workload and reports on it:
 //
-//   - The workload is read twice, line by line: once to plan the run, once
-//     to send it, so its length does not bound the memory a run needs.
+//   - The workload is read line by line: once to plan the run, then to
+//     send it, a group of users per read (a window's worth of their
+//     commands, plan.passes), so its length does not bound the memory a run
+//     needs and each account receives its commands close together.
 //   - Each user's commands are sent in file order, in batches of up to
 //     BatchSize (one signal each, the next batch only once the previous one
-//     is recorded); the users' batches go out as the file fills them, at
+//     is recorded); the group's batches go out as the file fills them, at
 //     most Concurrency at a time and at most Window commands ahead of the
 //     ones processed.
 //   - Progress is read from the audit history: a command is processed once

@@ -58,21 +58,43 @@ func newBatchSender(p *plan, s Sender, opts RunOptions, log *sentLog) *batchSend
 
 func (b *batchSender) lastSent() time.Time { return time.Unix(0, b.last.Load()) }
 
-// sendAll reads src and sends its commands. It returns the first error,
+// sendAll reads src and sends its commands, a group of users at a time
+// (plan.passes, with the window as budget). It returns the first error,
 // after which it stops sending.
 func (b *batchSender) sendAll(ctx context.Context, src Source) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	budget := int64(b.opts.Window)
+	if budget <= 0 {
+		budget = 0 // no window: one pass in file order
+	}
+	var readErr error
+	for _, users := range b.plan.passes(budget) {
+		if readErr = src.eachOf(users, b.lineSender(ctx, cancel)); readErr != nil {
+			break
+		}
+	}
+	b.wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return readErr
+}
+
+// lineSender returns the function that takes a pass's lines: it fills each
+// user's batch and queues it once full or once it holds the user's last
+// command.
+func (b *batchSender) lineSender(ctx context.Context, cancel context.CancelCauseFunc) func(Line) error {
 	filling := map[string][]trading.Command{}
 	left := make(map[string]int64, len(b.plan.users))
-	for u, st := range b.plan.byUser {
-		left[u] = st.count
-	}
 	queues := map[string]*userQueue{}
-	readErr := src.Each(func(l Line) error {
+	return func(l Line) error {
 		u := l.Cmd.User
 		if u == "" {
 			return nil // global lines run after every command
+		}
+		if _, seen := left[u]; !seen {
+			left[u] = b.plan.byUser[u].count
 		}
 		batch := append(filling[u], l.Cmd)
 		left[u]--
@@ -90,16 +112,13 @@ func (b *batchSender) sendAll(ctx context.Context, src Source) error {
 			queues[u] = q
 		}
 		if left[u] == 0 {
-			delete(queues, u) // its last batch: the queue lives on in its goroutine only
+			// Its last batch: the queue lives on in its goroutine only.
+			delete(queues, u)
+			delete(left, u)
 		}
 		b.push(ctx, cancel, q, batch)
 		return nil
-	})
-	b.wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
 	}
-	return readErr
 }
 
 // push queues a batch and starts the user's goroutine if none runs.

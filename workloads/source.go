@@ -17,6 +17,9 @@ type Source interface {
 	// Each calls fn with every well-formed line in file order and stops at
 	// the first error fn returns.
 	Each(fn func(Line) error) error
+	// eachOf is Each for the commands of the users in the set (nil: every
+	// line). A File skips other users' lines without parsing them.
+	eachOf(users map[string]bool, fn func(Line) error) error
 	plan() (*plan, error)
 }
 
@@ -74,6 +77,44 @@ func newPlan(each func(fn func(Line) error) error) (*plan, error) {
 	return p, nil
 }
 
+// maxPasses bounds how many times a run reads a file (passes): reading is
+// cheap next to sending, but not free.
+const maxPasses = 64
+
+// passes splits the users, in order of first appearance, into groups for
+// the sender to go through one after another, a read of the workload each.
+// A group's commands add up to at least budget (the last group's may fall
+// short), and to at least total/maxPasses. A budget of 0 or less, or one
+// that covers every command, gives a single group: nil, every user.
+//
+// Why: an account runs every command it has received in one workflow task,
+// whose cost is mostly per task, not per command. In file order a long
+// workload's users are interleaved, so within the window each account has
+// received a batch or two and its tasks are small; taking a group of users
+// at a time, with budget the window, lets an account receive all its
+// commands at once while memory still holds one batch per user of the
+// group at most.
+func (p *plan) passes(budget int64) []map[string]bool {
+	if budget <= 0 || budget >= p.total {
+		return []map[string]bool{nil}
+	}
+	budget = max(budget, p.total/maxPasses)
+	var out []map[string]bool
+	group, inGroup := map[string]bool{}, int64(0)
+	for _, u := range p.users {
+		group[u] = true
+		inGroup += p.byUser[u].count
+		if inGroup >= budget {
+			out = append(out, group)
+			group, inGroup = map[string]bool{}, 0
+		}
+	}
+	if len(group) > 0 {
+		out = append(out, group)
+	}
+	return out
+}
+
 // repeatedTxNums reads the lines again to name where each repeated number
 // is used, and returns the error.
 func repeatedTxNums(each func(fn func(Line) error) error, repeated []int64) error {
@@ -128,6 +169,18 @@ func (w *Workload) Each(fn func(Line) error) error {
 	return nil
 }
 
+func (w *Workload) eachOf(users map[string]bool, fn func(Line) error) error {
+	if users == nil {
+		return w.Each(fn)
+	}
+	return w.Each(func(l Line) error {
+		if !users[l.Cmd.User] {
+			return nil
+		}
+		return fn(l)
+	})
+}
+
 func (w *Workload) plan() (*plan, error) { return newPlan(w.Each) }
 
 // File is a workload file that is read from disk each time it is gone
@@ -174,13 +227,27 @@ func (f *File) Each(fn func(Line) error) error {
 	return f.each(fn, func(*ParseError) error { return nil })
 }
 
+// eachOf reads the whole file and parses only the lines whose user field
+// names one of users (nil: every line).
+func (f *File) eachOf(users map[string]bool, fn func(Line) error) error {
+	if users == nil {
+		return f.Each(fn)
+	}
+	keep := func(user []byte) bool { return users[string(user)] }
+	return f.read(keep, fn, func(*ParseError) error { return nil })
+}
+
 func (f *File) each(fn func(Line) error, onErr func(*ParseError) error) error {
+	return f.read(nil, fn, onErr)
+}
+
+func (f *File) read(keep func([]byte) bool, fn func(Line) error, onErr func(*ParseError) error) error {
 	r, err := os.Open(f.Path)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	if err := Parse(r, fn, onErr); err != nil {
+	if err := parseUsers(r, keep, fn, onErr); err != nil {
 		var pe *ParseError
 		if errors.As(err, &pe) {
 			return fmt.Errorf("%s: %w", f.Path, err)

@@ -129,6 +129,17 @@ func TestRunStreamsAFileWithinItsWindow(t *testing.T) {
 		t.Errorf("report: processed %d, sent %d, counted %d, latency samples %d; want %d each",
 			rep.Processed, rep.Sent, rep.All.Count, rep.All.Latency.Samples, total)
 	}
+	// A group of users at a time (plan.passes, the window as budget): the
+	// first group is user00 and user01 (602 commands), and the next is read
+	// only once all its batches are queued (at most 400 commands queued, so
+	// at least 202 sent). In file order the first four batches sent would
+	// have been four users' first.
+	const firstGroupOnly = 200
+	for _, c := range acc.order[:firstGroupOnly] {
+		if c.User != "user00" && c.User != "user01" {
+			t.Fatalf("command %d of user %s was among the first %d sent: want only the first group's (user00, user01)", c.TxNum, c.User, firstGroupOnly)
+		}
+	}
 	if acc.maxAhead <= batch {
 		t.Errorf("at most %d commands were ever in flight: the window of %d was never used", acc.maxAhead, window)
 	}
