@@ -1003,6 +1003,32 @@ func TestCancelSetSell(t *testing.T) {
 }
 
 func TestDisplaySummary(t *testing.T) {
+	t.Run("a result nobody reads gets no summary, and the same events", func(t *testing.T) {
+		read, unread := newDesk(t, "ABC=10"), newDesk(t, "ABC=10")
+		for _, d := range []*desk{read, unread} {
+			d.mustOK("ADD,alice,200")
+			d.mustOK("BUY,alice,ABC,30")
+			d.mustOK("COMMIT_BUY,alice")
+		}
+		cmd, err := ParseArgs(4, "DISPLAY_SUMMARY", []string{alice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := read.acct.Execute(cmd, read.env())
+		env := unread.env()
+		env.ResultUnread = true
+		bare := unread.acct.Execute(cmd, env)
+		if full.Result.Summary == nil || bare.Result.Summary != nil || !bare.Result.OK {
+			t.Errorf("summaries: read %v, unread %v (ok %v); want one only when read, both OK",
+				full.Result.Summary != nil, bare.Result.Summary != nil, bare.Result.OK)
+		}
+		if got, want := describeAll(bare.Events), describeAll(full.Events); !slices.Equal(got, want) {
+			t.Errorf("events with the result unread %v, read %v: want the same", got, want)
+		}
+		if business(t, read.acct) != business(t, unread.acct) {
+			t.Error("the accounts differ")
+		}
+	})
 	t.Run("DISPLAY_SUMMARY changes nothing and shows everything, pending trades with their time left", func(t *testing.T) {
 		d := newDesk(t, "ABC=10", "DEF=5")
 		d.own("ABC", 10)

@@ -89,6 +89,7 @@ func (r *accountRun) apply(q queued, env trading.Env) error {
 		q.answer(res)
 		return nil
 	}
+	env.ResultUnread = q.wait == nil // a signal's result is dropped
 	out := r.st.Account.Execute(cmd, env)
 	r.remember(cmd.TxNum)
 	r.st.Processed++
