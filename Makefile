@@ -70,7 +70,7 @@ bench-1000: postgres build $(BIG)
 bench-ceiling: postgres build $(BIG)
 	$(BIN) workload ceiling $(BIG)
 
-## chaos: the fault-injection tests bigger than in `make test`, the 100-user ledger check, a 50,000-command node kill
+## chaos: the fault-injection tests bigger than in `make test`, the 100-user ledger check, a 50,000-command node kill (plaintext, then TLS)
 chaos: postgres build
 	CHAOS_USERS=50 CHAOS_LINES=20000 CHAOS_KILLS=4 $(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/
 	CHAOS_WORKLOAD=100User_testWorkLoad $(GO) test -count=1 -timeout 30m -run TestChaosLedger -v ./internal/chaos/

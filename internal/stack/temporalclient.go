@@ -8,7 +8,8 @@ package stack
 // TEMPORAL_TLS, TEMPORAL_TLS_*, TEMPORAL_CLIENT_AUTHORITY,
 // TEMPORAL_GRPC_META_*). So a cluster or Temporal Cloud is reached with
 // the settings its users already have, TLS, mutual TLS and API keys
-// included, and DayTrader has no TLS settings of its own.
+// included, and DayTrader has no client TLS settings of its own (the
+// server side of temporal-node has TEMPORAL_FRONTEND_TLS_*: cluster.go).
 //
 // The address and the namespace are also rows of our table, for their
 // flags and their checks: for them a flag beats the variable
