@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -67,11 +68,29 @@ type memAudit struct {
 	byKey  map[string]bool
 	events []trading.Event
 	dumps  []string
+	// writes are the Writes' sizes: the events as JSON (as the activity's
+	// input payload carries them) and how many were userCommands.
+	writes []auditWrite
+}
+
+type auditWrite struct {
+	jsonBytes, commands int
 }
 
 func (m *memAudit) Write(_ context.Context, server string, evs []trading.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	b, err := json.Marshal(evs)
+	if err != nil {
+		return err
+	}
+	w := auditWrite{jsonBytes: len(b)}
+	for _, e := range evs {
+		if e.Type == trading.UserCommandEvent {
+			w.commands++
+		}
+	}
+	m.writes = append(m.writes, w)
 	for _, e := range evs {
 		if e.Key == "" {
 			return fmt.Errorf("event without key: %+v", e)

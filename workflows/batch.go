@@ -18,8 +18,8 @@ type batchQuotes map[string]activities.QuoteResult
 // processBatch runs every queued command and trigger hit in arrival order,
 // then writes their audit events in one go and answers waiting updates.
 func (r *accountRun) processBatch() error {
-	batch, hits := r.queue, r.hits
-	r.queue, r.hits = nil, nil
+	batch, hits := r.takeBatch(), r.hits
+	r.hits = nil
 	r.worked = true
 	now := workflow.Now(r.ctx)
 
@@ -43,6 +43,33 @@ func (r *accountRun) processBatch() error {
 	}
 	r.markChildrenDirty(now)
 	return nil
+}
+
+// MaxBatchCommands is the most commands one batch (one workflow task, one
+// audit write) runs; the rest wait in the queue for the next batch. The
+// audit activity's input holds the batch's records (1.7 a command on
+// average, a few hundred bytes each), and Temporal fails a workflow task
+// whose payload passes 2 MB, again on every retry: without a bound, an
+// account that received some ten thousand commands at once never ran them
+// (TestManyCommandsAtOnceForOneAccount). 1,000 keeps a batch's records
+// well under the limit (TestBatchAuditFitsTemporalsPayloadLimit).
+const MaxBatchCommands = 1000
+
+// batchLimitChange (workflow.GetVersion): from version 1 on, a batch runs
+// at most MaxBatchCommands. Histories from before ran the whole queue.
+const batchLimitChange = "max-batch-commands"
+
+// takeBatch takes the commands of the next batch off the queue. The
+// version is asked only when the queue is longer than the limit, so
+// accounts that never see such a queue record no marker.
+func (r *accountRun) takeBatch() []queued {
+	n := len(r.queue)
+	if n > MaxBatchCommands && workflow.GetVersion(r.ctx, batchLimitChange, workflow.DefaultVersion, 1) >= 1 {
+		n = MaxBatchCommands
+	}
+	batch := r.queue[:n:n]
+	r.queue = slices.Clone(r.queue[n:])
+	return batch
 }
 
 // quoter prices a command: the account's own valid quote first, else the

@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -284,4 +285,30 @@ func fetchHistory(ctx context.Context, t *testing.T, c client.Client, id, runID 
 		hist.Events = append(hist.Events, ev)
 	}
 	return hist
+}
+
+// TestManyCommandsAtOnceForOneAccount sends one account 12,000 commands as
+// fast as signals go: while its first batch runs, the rest arrive, and an
+// account that ran all it had received in one workflow task gave Temporal
+// an audit payload over its 2 MB limit, a task failed on every retry, and
+// the acknowledged commands never ran (workflows.MaxBatchCommands).
+func TestManyCommandsAtOnceForOneAccount(t *testing.T) {
+	var buf bytes.Buffer
+	if err := workloads.Generate(&buf, workloads.GenOptions{Users: 1, Lines: 12001, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "one-user.txt")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wl, _, err := workloads.ParseFile(file, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := stacktest.Start(t, stacktest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sendAll(ctx, t, workflows.NewAccounts(dev.Client), wl, 1000)
+	want := int64(len(wl.ByUser[wl.Users[0]]))
+	waitForUserCommands(ctx, t, audit.NewStore(dev.DB), want)
 }
