@@ -43,11 +43,20 @@ type AuditReader interface {
 	Write(ctx context.Context, server string, events []trading.Event) error
 }
 
+// DefaultBatchSize is how many of one user's commands go in one signal
+// unless told otherwise: as many as an account runs in one batch
+// (workflows.MaxBatchCommands), since a batch's workflow tasks and audit
+// activity cost about the same for 200 commands as for 1,000. On the
+// 1,000,000-command file, back to back: 1,000 a signal ran 20,213
+// commands/s in 76 CPU seconds, 500 ran 12,818 in 93, 200 ran 8,368 in 111.
+const DefaultBatchSize = 1000
+
 // RunOptions tune Run. Zero values mean the defaults.
 type RunOptions struct {
 	// BatchSize is how many of one user's commands go in one signal
-	// (default 200). Embedded Temporal takes a few hundred signals a
-	// second, so batching is what makes thousands of commands a second.
+	// (default DefaultBatchSize). Embedded Temporal takes a few hundred
+	// signals a second, so batching is what makes thousands of commands a
+	// second.
 	BatchSize int
 	// Concurrency is how many users are sent at the same time (default 64).
 	Concurrency int
@@ -85,7 +94,7 @@ type RunOptions struct {
 }
 
 func (o RunOptions) withDefaults() RunOptions {
-	o.BatchSize = cmp.Or(o.BatchSize, 200)
+	o.BatchSize = cmp.Or(o.BatchSize, DefaultBatchSize)
 	o.Concurrency = cmp.Or(o.Concurrency, 64)
 	o.Window = cmp.Or(o.Window, 50_000)
 	o.StallTimeout = cmp.Or(o.StallTimeout, 2*time.Minute)

@@ -528,3 +528,11 @@ func TestHistogramPercentiles(t *testing.T) {
 		t.Errorf("merged = %+v", l)
 	}
 }
+
+// A signal of the default size is one account batch: a bigger one would be
+// split by the account anyway, and the audit payload bound is per batch.
+func TestDefaultBatchIsOneAccountBatch(t *testing.T) {
+	if DefaultBatchSize != workflows.MaxBatchCommands {
+		t.Errorf("DefaultBatchSize %d, workflows.MaxBatchCommands %d: want them equal", DefaultBatchSize, workflows.MaxBatchCommands)
+	}
+}

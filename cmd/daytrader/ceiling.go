@@ -32,7 +32,7 @@ type ceilingFlags struct {
 
 func workloadCeilingFlags(fs *flag.FlagSet) runFunc {
 	f := &ceilingFlags{}
-	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
+	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {

@@ -69,7 +69,7 @@ func mixedSettings() []string {
 
 func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	f := &mixedFlags{}
-	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
+	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")

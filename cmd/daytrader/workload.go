@@ -58,14 +58,14 @@ func workloadCommands() []*spec {
 type runFlags struct {
 	opts                                  workloads.RunOptions
 	strict, asJSON, quiet, embedded, keep bool
-	cpuProfile                            string
+	cpuProfile, memProfile                string
 	html                                  string    // --html: also write the report as an HTML page here
 	stdout                                io.Writer // where the report goes; nil: os.Stdout
 }
 
 func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	f := &runFlags{}
-	fs.IntVar(&f.opts.BatchSize, "batch", 200, "commands of one user per signal (at least 1)")
+	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.opts.Window, "window", 50_000, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
 	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
@@ -79,6 +79,7 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.BoolVar(&f.keep, "keep", false, "with --embedded: keep the data dir (Temporal, dumps) and the database")
 	fs.StringVar(&f.html, "html", "", "also write the report to this file as one self-contained HTML page (charts of commands/s and latency, errors, DUMPLOG)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of the process, taken when its live heap was largest, to this file")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {
 		if err := f.check(); err != nil {
 			return err
@@ -113,7 +114,14 @@ func (f *runFlags) check() error {
 	return nil
 }
 
-func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) error {
+func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) (err error) {
+	if f.memProfile != "" {
+		stop, err := startMemProfile(f.memProfile, time.Second)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	opts := f.opts
 	opts.File = file
 	wl, parseErrs, err := workloads.OpenFile(file, f.strict)
