@@ -58,7 +58,7 @@ func workloadCommands() []*spec {
 type runFlags struct {
 	opts                                  workloads.RunOptions
 	strict, asJSON, quiet, embedded, keep bool
-	cpuProfile, memProfile                string
+	cpuProfile                            string
 	html                                  string    // --html: also write the report as an HTML page here
 	stdout                                io.Writer // where the report goes; nil: os.Stdout
 }
@@ -79,7 +79,6 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.BoolVar(&f.keep, "keep", false, "with --embedded: keep the data dir (Temporal, dumps) and the database")
 	fs.StringVar(&f.html, "html", "", "also write the report to this file as one self-contained HTML page (charts of commands/s and latency, errors, DUMPLOG)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
-	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of the process, taken when its live heap was largest, to this file")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {
 		if err := f.check(); err != nil {
 			return err
@@ -114,14 +113,7 @@ func (f *runFlags) check() error {
 	return nil
 }
 
-func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) (err error) {
-	if f.memProfile != "" {
-		stop, err := startMemProfile(f.memProfile, time.Second)
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, stop()) }()
-	}
+func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) error {
 	opts := f.opts
 	opts.File = file
 	wl, parseErrs, err := workloads.OpenFile(file, f.strict)
