@@ -101,12 +101,6 @@ var dynamicConfig = map[dynamicconfig.Key]any{
 	// The web UI lists and counts workflows; the default (10/s) makes it
 	// stall while a load test runs.
 	dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-	// Eager activities: the activity an account schedules to write a
-	// batch's audit comes back in the answer to the workflow task that
-	// scheduled it, to the same worker, instead of going through matching
-	// and a poll. Same at-least-once attempt semantics; on the 1M file the
-	// run took 0.92 of the CPU seconds.
-	dynamicconfig.EnableActivityEagerExecution.Key(): true,
 }
 
 // Options configure Start.
