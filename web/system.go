@@ -57,6 +57,7 @@ type SystemSnapshot struct {
 
 // Backlog is one kind of task waiting in the task queue.
 type Backlog struct {
+	Queue  string        // "" for the bulk task queue, InteractiveQueue for the traders'
 	Kind   string        // "workflow" or "activity"
 	Tasks  int64         // Temporal's approximate count
 	Oldest time.Duration // how long the oldest has waited; 0 when none
@@ -166,15 +167,30 @@ func backlogTasks(snap *SystemSnapshot) int64 {
 
 // backlogText says what one kind of waiting task is and how long the
 // oldest has waited.
+// InteractiveQueue is Backlog.Queue for the traders' task queue.
+const InteractiveQueue = "interactive"
+
 func backlogText(b Backlog) string {
 	what := map[string]string{"workflow": "account batches", "activity": "audit writes"}[b.Kind]
 	if what == "" {
 		what = b.Kind + " tasks"
 	}
+	if b.Queue == InteractiveQueue {
+		what = "traders' " + what
+	}
 	if b.Tasks == 0 {
 		return fmt.Sprintf("%s: none", what)
 	}
 	return fmt.Sprintf("%s: %d, oldest %s", what, b.Tasks, b.Oldest.Round(100*time.Millisecond))
+}
+
+// backlogID names a backlog line for tests and styles: its kind, prefixed
+// with its queue unless it is the bulk one.
+func backlogID(b Backlog) string {
+	if b.Queue == "" {
+		return b.Kind
+	}
+	return b.Queue + "-" + b.Kind
 }
 
 // commandPoints are the chart's points: commands per second in each

@@ -51,7 +51,8 @@ func busySystem() *fakeSystem {
 	return &fakeSystem{snap: SystemSnapshot{
 		Commands:   buckets,
 		LegacyHits: 42,
-		Backlog:    []Backlog{{Kind: "workflow", Tasks: 5, Oldest: 2300 * time.Millisecond}, {Kind: "activity", Tasks: 2, Oldest: time.Second}},
+		Backlog: []Backlog{{Kind: "workflow", Tasks: 5, Oldest: 2300 * time.Millisecond}, {Kind: "activity", Tasks: 2, Oldest: time.Second},
+			{Queue: InteractiveQueue, Kind: "workflow", Tasks: 1, Oldest: 200 * time.Millisecond}, {Queue: InteractiveQueue, Kind: "activity"}},
 		QuoteCache: &quotes.CacheStats{Hits: 300, Misses: 100, SharedHits: 40},
 		Errors: []audit.StoredEvent{{ID: 77, Event: trading.Event{Type: trading.ErrorEvent, TxNum: 12, User: "bob",
 			Command: trading.CommitSell, Time: end.Add(-3 * time.Second), Message: "no pending sell <script>"}}},
@@ -81,7 +82,7 @@ func TestSystemPageShowsTheSnapshot(t *testing.T) {
 	doc := parseHTML(t, r.body)
 	for id, want := range map[string]string{
 		"commands-rate":  "3.5",
-		"backlog":        "7",
+		"backlog":        "8",
 		"quote-hit-rate": "75.0 %",
 		"legacy-hits":    "42",
 	} {
@@ -104,6 +105,12 @@ func TestSystemPageShowsTheSnapshot(t *testing.T) {
 	}
 	if got := textByAttr(doc, "data-backlog", "activity"); got != "audit writes: 2, oldest 1s" {
 		t.Errorf("activity backlog %q", got)
+	}
+	if got := textByAttr(doc, "data-backlog", "interactive-workflow"); got != "traders' account batches: 1, oldest 200ms" {
+		t.Errorf("traders' workflow backlog %q", got)
+	}
+	if got := textByAttr(doc, "data-backlog", "interactive-activity"); got != "traders' audit writes: none" {
+		t.Errorf("traders' activity backlog %q", got)
 	}
 	marks := findAll(doc, func(n *html.Node) bool { return n.Data == "circle" && attr(n, "data-v") != "" })
 	if len(marks) != 60 {

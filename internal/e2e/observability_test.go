@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,10 @@ func checkSystemPage(t *testing.T, dev *stack.Dev, admin string, counts map[trad
 	}
 	if backlog, err := strconv.Atoi(ui.Text("[data-testid=backlog]")); err != nil || backlog < 0 {
 		t.Errorf("backlog %q, want Temporal's count", ui.Text("[data-testid=backlog]"))
+	}
+	// Both task queues are asked: the bulk one and the traders'.
+	if got := ui.Text("[data-backlog=interactive-workflow]"); !strings.HasPrefix(got, "traders' account batches: ") {
+		t.Errorf("traders' backlog line %q", got)
 	}
 	rows := browsertest.Eval[int](ui, "count error rows", `document.querySelectorAll("[data-testid=recent-errors] tr[data-error]").length`)
 	if rows != int(counts[trading.ErrorEvent]) {

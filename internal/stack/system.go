@@ -8,6 +8,7 @@ import (
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/web"
+	"github.com/daytradinginc/daytrader/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -60,28 +61,33 @@ func (s *systemSource) Snapshot(ctx context.Context, now time.Time) web.SystemSn
 }
 
 // backlog asks Temporal how many workflow tasks (account batches) and
-// activity tasks (audit writes, DUMPLOGs) wait in the task queue, and how
-// long the oldest of each has waited. Temporal's counts are approximate,
-// and tasks on a worker's sticky queue are not in them (a busy worker's
-// tasks move back to this queue after five seconds).
+// activity tasks (audit writes, DUMPLOGs) wait in the bulk task queue and in
+// the traders' (workflows.InteractiveTaskQueue), and how long the oldest of
+// each has waited. Temporal's counts are approximate, and tasks on a
+// worker's sticky queue are not in them (a busy worker's tasks move back to
+// the queue after five seconds).
 func (s *systemSource) backlog(ctx context.Context) ([]web.Backlog, error) {
 	var out []web.Backlog
-	for _, kind := range []struct {
-		name string
-		typ  enumspb.TaskQueueType
-	}{{"workflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW}, {"activity", enumspb.TASK_QUEUE_TYPE_ACTIVITY}} {
-		resp, err := s.client.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
-			Namespace:     s.namespace,
-			TaskQueue:     &taskqueuepb.TaskQueue{Name: s.taskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-			TaskQueueType: kind.typ,
-			ReportStats:   true,
-		})
-		if err != nil {
-			return nil, err
+	for _, q := range []struct{ name, queue string }{
+		{"", s.taskQueue}, {web.InteractiveQueue, workflows.InteractiveTaskQueue(s.taskQueue)},
+	} {
+		for _, kind := range []struct {
+			name string
+			typ  enumspb.TaskQueueType
+		}{{"workflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW}, {"activity", enumspb.TASK_QUEUE_TYPE_ACTIVITY}} {
+			resp, err := s.client.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+				Namespace:     s.namespace,
+				TaskQueue:     &taskqueuepb.TaskQueue{Name: q.queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+				TaskQueueType: kind.typ,
+				ReportStats:   true,
+			})
+			if err != nil {
+				return nil, err
+			}
+			stats := resp.GetStats()
+			out = append(out, web.Backlog{Queue: q.name, Kind: kind.name, Tasks: stats.GetApproximateBacklogCount(),
+				Oldest: stats.GetApproximateBacklogAge().AsDuration()})
 		}
-		stats := resp.GetStats()
-		out = append(out, web.Backlog{Kind: kind.name, Tasks: stats.GetApproximateBacklogCount(),
-			Oldest: stats.GetApproximateBacklogAge().AsDuration()})
 	}
 	return out, nil
 }
