@@ -70,6 +70,11 @@ bench-1000: postgres build $(BIG)
 bench-ceiling: postgres build $(BIG)
 	$(BIN) workload ceiling $(BIG)
 
+## bench-starter: the starter alone (workload run against a fresh `dev --no-web` of its own) on the 1M file: commands/s, its peak RSS and CPU seconds
+.PHONY: bench-starter
+bench-starter: postgres build $(BIG)
+	scripts/bench-starter.sh $(BIG)
+
 ## chaos: the fault-injection tests bigger than in `make test`, the 100-user ledger check, a 50,000-command node kill (plaintext, then TLS)
 chaos: postgres build
 	CHAOS_USERS=50 CHAOS_LINES=20000 CHAOS_KILLS=4 $(GO) test -count=1 -timeout 30m -run 'Chaos|Fault' -v ./internal/chaos/

@@ -200,6 +200,29 @@ ORDER BY id LIMIT $2`, afterID, limit)
 	return out, nil
 }
 
+// UserCommandsBetween returns user's userCommand records with ids above
+// afterID and up to upToID, in id order, along the (username, event_type,
+// id) index: a reader of UserCommandsAfter that has passed over a record
+// committed late (a lower id than one it had read) finds it here.
+func (s *Store) UserCommandsBetween(ctx context.Context, user string, afterID, upToID int64) ([]CommandTime, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT id, username, tx_num, ts FROM audit_events
+WHERE username = $1 AND event_type = 'userCommand' AND id > $2 AND id <= $3
+ORDER BY id`, user, afterID, upToID)
+	if err != nil {
+		return nil, fmt.Errorf("audit: commands of %s after %d: %w", user, afterID, err)
+	}
+	var out []CommandTime
+	var c CommandTime
+	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.User, &c.TxNum, &c.Time}, func() error {
+		out = append(out, c)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("audit: commands of %s after %d: %w", user, afterID, err)
+	}
+	return out, nil
+}
+
 // UserCommandTimes returns the time of the userCommand event of each of the
 // given transaction numbers that has one. Should a number have several (the
 // same workload run twice), the most recently stored one counts. The numbers

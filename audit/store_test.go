@@ -579,6 +579,45 @@ func TestUserCommandsAfter(t *testing.T) {
 	}
 }
 
+// TestUserCommandsBetween: one user's userCommand records in an id range,
+// in id order; other users', other types and ids outside the range are not.
+func TestUserCommandsBetween(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	mark, err := s.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []trading.Event
+	for tx := int64(1); tx <= 6; tx++ {
+		user := []string{"ann", "bob"}[tx%2]
+		events = append(events,
+			trading.Event{Key: fmt.Sprint("uc-", tx), Type: trading.UserCommandEvent, Time: day1.Add(time.Duration(tx) * time.Second),
+				TxNum: tx, Command: trading.DisplaySummary, User: user},
+			trading.Event{Key: fmt.Sprint("err-", tx), Type: trading.ErrorEvent, Time: day1, TxNum: tx, Command: trading.DisplaySummary,
+				User: user, Message: "x"})
+	}
+	if err := s.Write(ctx, "w", events); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.UserCommandsAfter(ctx, mark, 100)
+	if err != nil || len(all) != 6 {
+		t.Fatalf("UserCommandsAfter = %d records, %v", len(all), err)
+	}
+	// bob has transactions 1, 3, 5; the range leaves out the first and the last.
+	got, err := s.UserCommandsBetween(ctx, "bob", all[0].ID, all[4].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].TxNum != 3 || got[1].TxNum != 5 || got[0].User != "bob" || got[0].ID != all[2].ID ||
+		!got[1].Time.Equal(day1.Add(5*time.Second)) {
+		t.Errorf("bob's commands after transaction 1 up to 5 = %+v, want 3 and 5", got)
+	}
+	if none, err := s.UserCommandsBetween(ctx, "carol", mark, all[5].ID); err != nil || len(none) != 0 {
+		t.Errorf("a user without commands: %+v, %v", none, err)
+	}
+}
+
 func TestCountByTypeAndNextTxNum(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()

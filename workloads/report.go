@@ -36,6 +36,19 @@ type Report struct {
 	// PeakRSSMiB is the peak resident memory of the process that ran the
 	// workload (with --embedded, the whole stack), set by the command.
 	PeakRSSMiB float64 `json:"peakRssMiB,omitempty"`
+	// MostReadAhead is the most commands the run held read but not yet
+	// sent (batches being filled, queued or in a signal), MostAwaitingAudit
+	// the most sent whose audit record it had not read yet: its two
+	// structures that hold commands. The first is bounded by the options
+	// and the users, the second by the window and the poll, neither by the
+	// workload's length.
+	MostReadAhead     int64 `json:"mostReadAhead"`
+	MostAwaitingAudit int   `json:"mostAwaitingAudit"`
+	// AuditReadAgain is how many commands still awaited their record when
+	// the run ended, which a last read of the run's records from its start
+	// found: records committed late that no later command of the same user
+	// pointed to (sentLog.findLate).
+	AuditReadAgain int `json:"auditReadAgain"`
 
 	// LegacyQuoteHits counts the quoteServer records the run stored, one
 	// per (billed) request to the legacy quote server.
@@ -52,7 +65,8 @@ type Report struct {
 
 	// Progress is what the run's polls of the audit history counted, one
 	// sample a poll (--poll) and the exact end last: the commands sent and
-	// processed by then. A poll's processed count may lag the commits it
+	// processed by then. A long run keeps every other one each time there
+	// are maxProgressSamples, so they stay evenly spaced and few. A poll's processed count may lag the commits it
 	// missed until a later exact count (see waitProcessed), never run ahead.
 	Progress []ProgressSample `json:"progress"`
 
@@ -137,7 +151,7 @@ func (r *Report) fillFromAudit(ctx context.Context, a AuditReader, mark int64, p
 	r.Errors = groupErrors(groups, p.users)
 	byName := map[trading.CommandName]*CommandStats{}
 	var all histogram
-	for name, t := range log.byName {
+	for name, t := range log.byName() {
 		byName[name] = &CommandStats{Command: name, Count: t.count, Latency: t.latencies.latency()}
 		all.merge(&t.latencies)
 		r.All.Count += t.count
@@ -274,7 +288,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.All.Errors, len(r.ParseErrors), len(r.Skipped))
 	fmt.Fprintf(&b, "quotes     %d legacy quote server hits\n", r.LegacyQuoteHits)
 	if r.PeakRSSMiB > 0 {
-		fmt.Fprintf(&b, "memory     peak RSS %.0f MiB (this process)\n", r.PeakRSSMiB)
+		fmt.Fprintf(&b, "memory     peak RSS %.0f MiB (this process); at most %d commands read ahead, %d awaiting their audit record (%d at the end)\n",
+			r.PeakRSSMiB, r.MostReadAhead, r.MostAwaitingAudit, r.AuditReadAgain)
 	}
 	writeDumps(&b, r.Dumps)
 

@@ -21,6 +21,7 @@ import (
 type Sender interface {
 	// Send delivers an ordered batch of one user's commands; once it
 	// returns nil the batch is durably recorded and will be processed.
+	// It must not keep cmds (the slice) once it returns: Run reuses it.
 	Send(ctx context.Context, user string, cmds []trading.Command) error
 	// RunGlobalDumpLog runs the administrator's system-wide DUMPLOG and
 	// waits for the file.
@@ -34,6 +35,10 @@ type AuditReader interface {
 	CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error)
 	CountSince(ctx context.Context, afterID int64) (map[trading.EventType]int64, error)
 	UserCommandsAfter(ctx context.Context, afterID int64, limit int) ([]audit.CommandTime, error)
+	// UserCommandsBetween is user's userCommand records with ids above
+	// afterID up to upToID: those UserCommandsAfter passed over because
+	// they were committed late.
+	UserCommandsBetween(ctx context.Context, user string, afterID, upToID int64) ([]audit.CommandTime, error)
 	ErrorCounts(ctx context.Context, afterID int64, users []string) ([]audit.ErrorCount, error)
 	// ProcessedCommands says which commands were already processed (a
 	// re-run is refused at once instead of stalling on duplicates).
@@ -158,6 +163,7 @@ func Run(ctx context.Context, src Source, s Sender, a AuditReader, opts RunOptio
 	if err := rep.fillFromAudit(ctx, a, mark, p, log); err != nil {
 		return nil, err
 	}
+	rep.MostAwaitingAudit, rep.AuditReadAgain = log.most()
 	return rep, nil
 }
 
@@ -168,20 +174,15 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 	start := time.Now()
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
-	log := newSentLog(mark)
+	log := newSentLog(p, mark)
 	sender := newBatchSender(p, s, opts, log)
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.sendAll(sendCtx, src) }()
-	folded := make(chan error, 1)
-	go func() { folded <- foldWhileRunning(sendCtx, log, a, opts.PollInterval) }()
 
 	progress := newProgressView(opts, p.total, start)
 	doneAt, processed, err := waitProcessed(ctx, a, mark, p.total, sender, sendDone, progress, opts)
 	progress.finish(err == nil)
 	stopSending()
-	if foldErr := <-folded; err == nil && foldErr != nil && ctx.Err() == nil {
-		err = foldErr
-	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,7 +191,7 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 
 	rep := &Report{
 		File: opts.File, Users: len(p.users), Commands: p.total, Sent: sender.sent.Load(),
-		Batches: sender.batches.Load(), Processed: processed,
+		Batches: sender.batches.Load(), Processed: processed, MostReadAhead: sender.mostHeld.Load(),
 		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Window: opts.Window,
 		SendSeconds: sender.lastSent().Sub(start).Seconds(),
 		WallSeconds: doneAt.Sub(start).Seconds(),
@@ -203,24 +204,6 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 		rep.ParseErrors = append(rep.ParseErrors, LineError{Line: pe.LineNo, Text: pe.Text, Error: pe.Err.Error()})
 	}
 	return rep, log, nil
-}
-
-// foldWhileRunning reads the audit records of the sent commands into the
-// latency histograms every interval until ctx ends, so that what waits
-// stays about one window long.
-func foldWhileRunning(ctx context.Context, log *sentLog, a AuditReader, every time.Duration) error {
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-		}
-		if _, err := log.read(ctx, a); err != nil && ctx.Err() == nil {
-			return err
-		}
-	}
 }
 
 // runGlobals runs the lines without a user in file order, after every
@@ -239,7 +222,10 @@ func (rep *Report) runGlobals(ctx context.Context, globals []Line, s Sender, xsd
 }
 
 // waitProcessed polls the audit history until total commands are processed
-// and every batch is sent. It returns when the last count was taken (a
+// and every batch is sent. At each poll it reads the records stored since
+// the last one into the latency histograms (sender.fold) before opening
+// the window to what was counted, so the commands awaiting their record
+// stay within the window. It returns when the last count was taken (a
 // count sees what was committed when its query began, so that moment bounds
 // the end from above, within one PollInterval) and how many were counted.
 //
@@ -261,17 +247,12 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 		return fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
 	}
 	for {
-		polledAt := time.Now()
 		before := processed
-		n, last, err := a.CountUserCommandsAfter(ctx, cursor)
+		c, err := countProcessed(ctx, a, mark, cursor, processed, total)
 		if err == nil {
-			processed, cursor = processed+n, last
-		}
-		exact := false
-		if err == nil && (n == 0 || processed >= total) {
-			polledAt = time.Now()
-			processed, cursor, err = a.CountUserCommandsAfter(ctx, mark)
-			exact = true
+			// Folded first: what awaits its record stays within the
+			// window (and the records the fold has yet to find).
+			err = sender.fold(ctx, a)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -279,13 +260,14 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 			}
 			return time.Time{}, 0, err
 		}
-		if processed != before {
-			lastChange = polledAt
-		}
+		processed, cursor = c.processed, c.cursor
 		sender.window.setProcessed(processed)
+		if processed != before {
+			lastChange = c.at
+		}
 		progress.update(sender.sent.Load(), processed)
-		if exact && sendFinished && processed >= total {
-			return polledAt, processed, nil
+		if c.exact && sendFinished && processed >= total {
+			return c.at, processed, nil
 		}
 		if stalled := time.Since(lastChange); stalled >= opts.StallTimeout {
 			return time.Time{}, 0, stallError(stalled, processed, total, sender.sent.Load())
@@ -302,6 +284,29 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 			return time.Time{}, 0, interrupted()
 		}
 	}
+}
+
+// processedCount is one poll's count of the run's userCommand records.
+type processedCount struct {
+	processed, cursor int64     // the count, and the id of the newest record counted
+	at                time.Time // when the counting query began
+	exact             bool      // counted from the run's mark
+}
+
+// countProcessed adds the records after cursor to processed, and counts
+// exactly from mark when none were added or processed reaches total.
+func countProcessed(ctx context.Context, a AuditReader, mark, cursor, processed, total int64) (processedCount, error) {
+	c := processedCount{at: time.Now()}
+	n, last, err := a.CountUserCommandsAfter(ctx, cursor)
+	if err != nil {
+		return c, err
+	}
+	c.processed, c.cursor = processed+n, last
+	if n == 0 || c.processed >= total {
+		c.at, c.exact = time.Now(), true
+		c.processed, c.cursor, err = a.CountUserCommandsAfter(ctx, mark)
+	}
+	return c, err
 }
 
 func stallError(stalled time.Duration, processed, total, sent int64) error {
@@ -356,9 +361,13 @@ func validateXML(ctx context.Context, xsd, path string) (valid bool, message str
 	}
 }
 
+// maxProgressSamples bounds the samples a run keeps: at the 0.5 s poll a
+// run of 8.5 minutes has that many, and a longer one keeps every other.
+const maxProgressSamples = 1024
+
 // progressView shows sent and processed commands: a bar on a terminal, or
-// a line every ProgressEvery otherwise; it keeps every poll as a sample for
-// the report.
+// a line every ProgressEvery otherwise; it keeps polls as samples for the
+// report, one every stride (doubled each time maxProgressSamples are kept).
 type progressView struct {
 	w       io.Writer
 	total   int64
@@ -366,6 +375,8 @@ type progressView struct {
 	every   time.Duration
 	start   time.Time
 	samples []ProgressSample
+	stride  int // keep one poll in stride
+	polls   int // polls since the last one kept
 
 	lastLine      time.Time
 	lastProcessed int64
@@ -373,7 +384,7 @@ type progressView struct {
 }
 
 func newProgressView(opts RunOptions, total int64, start time.Time) *progressView {
-	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now(), start: start}
+	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now(), start: start, stride: 1}
 	if v.w == nil || total == 0 {
 		v.w = nil
 		return v
@@ -395,7 +406,7 @@ func newProgressView(opts RunOptions, total int64, start time.Time) *progressVie
 }
 
 func (v *progressView) update(sent, processed int64) {
-	v.samples = append(v.samples, ProgressSample{Seconds: time.Since(v.start).Seconds(), Sent: sent, Processed: processed})
+	v.sample(ProgressSample{Seconds: time.Since(v.start).Seconds(), Sent: sent, Processed: processed})
 	if v.w == nil {
 		return
 	}
@@ -414,6 +425,24 @@ func (v *progressView) update(sent, processed int64) {
 	rate := float64(processed-v.lastProcessed) / now.Sub(v.lastLine).Seconds()
 	fmt.Fprintf(v.w, "workload: sent %d/%d, processed %d/%d (%.0f commands/s)\n", sent, v.total, processed, v.total, rate)
 	v.lastLine, v.lastProcessed, v.lastSent = now, processed, sent
+}
+
+// sample keeps one poll in stride; at maxProgressSamples it keeps every
+// other one and doubles the stride.
+func (v *progressView) sample(s ProgressSample) {
+	if v.polls++; v.polls < v.stride {
+		return
+	}
+	v.polls = 0
+	v.samples = append(v.samples, s)
+	if len(v.samples) < maxProgressSamples {
+		return
+	}
+	for i := range len(v.samples) / 2 {
+		v.samples[i] = v.samples[2*i+1]
+	}
+	v.samples = v.samples[:len(v.samples)/2]
+	v.stride *= 2
 }
 
 // samplesUntil are the polls before the run's end (the last poll may come

@@ -378,6 +378,9 @@ func (idleAudit) CountSince(context.Context, int64) (map[trading.EventType]int64
 func (idleAudit) UserCommandsAfter(context.Context, int64, int) ([]audit.CommandTime, error) {
 	return nil, nil
 }
+func (idleAudit) UserCommandsBetween(context.Context, string, int64, int64) ([]audit.CommandTime, error) {
+	return nil, nil
+}
 func (idleAudit) ErrorCounts(context.Context, int64, []string) ([]audit.ErrorCount, error) {
 	return nil, nil
 }

@@ -16,8 +16,9 @@ import (
 // batch only once the previous one is recorded), at most Concurrency Sends
 // at a time, and at most Window commands sent but not yet processed. Lines
 // are read as the sends make room, so memory is bounded by the batches
-// being filled (under BatchSize commands per user) and queued, never by
-// the length of the file.
+// being filled (under BatchSize commands per user of a group) and queued
+// (readAhead), packed some 20 bytes a command (packedBatch), and by the
+// Sends running (maxCommandsSending), never by the length of the file.
 type batchSender struct {
 	s      Sender
 	opts   RunOptions
@@ -27,13 +28,22 @@ type batchSender struct {
 	// latencies of the report (nil: none kept).
 	log *sentLog
 
-	slots  chan struct{}       // one per Send running
-	queued *semaphore.Weighted // commands read but not yet sent
-	wg     sync.WaitGroup
+	slots   chan struct{}       // one per Send running
+	sending *semaphore.Weighted // commands in the Sends running
+	queued  *semaphore.Weighted // commands read but not yet sent
+	wg      sync.WaitGroup
+	// unpacked holds *[]trading.Command arrays for the Sends to unpack
+	// into: a batch of 1,000 is 104 KB, and a run sends thousands.
+	unpacked sync.Pool
 
 	sent    atomic.Int64
 	batches atomic.Int64
 	last    atomic.Int64 // UnixNano of the last Send that returned
+
+	// held counts the commands read but not yet sent (being filled,
+	// queued or in a Send); mostHeld is its high-water mark, which
+	// readAheadBound bounds whatever the file's length.
+	held, mostHeld atomic.Int64
 }
 
 // userQueue is one user's batches waiting to be sent, in order. A
@@ -42,18 +52,48 @@ type batchSender struct {
 type userQueue struct {
 	user    string
 	mu      sync.Mutex
-	batches [][]trading.Command
+	batches []*packedBatch
 	running bool
 }
 
 func newBatchSender(p *plan, s Sender, opts RunOptions, log *sentLog) *batchSender {
 	return &batchSender{
 		s: s, opts: opts, plan: p, log: log,
-		window: newWindow(int64(opts.Window)),
-		slots:  make(chan struct{}, opts.Concurrency),
-		// Enough read ahead to keep every slot busy twice over.
-		queued: semaphore.NewWeighted(int64(2 * opts.Concurrency * opts.BatchSize)),
+		window:  newWindow(int64(opts.Window)),
+		slots:   make(chan struct{}, opts.Concurrency),
+		sending: semaphore.NewWeighted(inSends(opts)),
+		queued:  semaphore.NewWeighted(readAhead(opts)),
 	}
+}
+
+// readAhead is how many commands may be read before they are sent: enough
+// to keep every slot busy twice over, but no more than the window (and a
+// batch), which is all that can be sent until the stack processes more.
+func readAhead(opts RunOptions) int64 {
+	n := int64(2 * opts.Concurrency * opts.BatchSize)
+	if opts.Window > 0 {
+		n = min(n, int64(max(opts.Window, opts.BatchSize)))
+	}
+	return n
+}
+
+// maxCommandsSending bounds the commands in the Sends running at once (a
+// batch may always go alone). A Send holds its commands unpacked, their
+// JSON and the request, some 300 KiB for 1,000 commands, until the server
+// has it: 64 such Sends would hold 20 MiB. With batches of up to 256 it
+// is Concurrency that binds; with 1,000 it is 16 Sends at once, more than
+// the stack takes (a Send returns in milliseconds, and 16 carry 16,000
+// commands, a second of the stack's work).
+const maxCommandsSending = 16_384
+
+// inSends is how many commands the Sends running may hold: without a
+// window (Stream, the ceiling: as fast as the stack takes them) only
+// Concurrency bounds them.
+func inSends(opts RunOptions) int64 {
+	if opts.Window <= 0 {
+		return int64(opts.Concurrency * opts.BatchSize)
+	}
+	return int64(max(maxCommandsSending, opts.BatchSize))
 }
 
 func (b *batchSender) lastSent() time.Time { return time.Unix(0, b.last.Load()) }
@@ -64,12 +104,8 @@ func (b *batchSender) lastSent() time.Time { return time.Unix(0, b.last.Load()) 
 func (b *batchSender) sendAll(ctx context.Context, src Source) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	budget := int64(b.opts.Window)
-	if budget <= 0 {
-		budget = 0 // no window: one pass in file order
-	}
 	var readErr error
-	for _, users := range b.plan.passes(budget) {
+	for _, users := range b.plan.passes(b.passBudget()) {
 		if readErr = src.eachOf(users, b.lineSender(ctx, cancel)); readErr != nil {
 			break
 		}
@@ -81,11 +117,15 @@ func (b *batchSender) sendAll(ctx context.Context, src Source) error {
 	return readErr
 }
 
+// passBudget is the commands of a group of users: the window's (none
+// without a window: one pass in file order).
+func (b *batchSender) passBudget() int64 { return max(int64(b.opts.Window), 0) }
+
 // lineSender returns the function that takes a pass's lines: it fills each
 // user's batch and queues it once full or once it holds the user's last
 // command.
 func (b *batchSender) lineSender(ctx context.Context, cancel context.CancelCauseFunc) func(Line) error {
-	filling := map[string][]trading.Command{}
+	filling := map[string]*packedBatch{}
 	left := make(map[string]int64, len(b.plan.users))
 	queues := map[string]*userQueue{}
 	return func(l Line) error {
@@ -96,14 +136,19 @@ func (b *batchSender) lineSender(ctx context.Context, cancel context.CancelCause
 		if _, seen := left[u]; !seen {
 			left[u] = b.plan.byUser[u].count
 		}
-		batch := append(filling[u], l.Cmd)
+		batch := filling[u]
+		if batch == nil {
+			batch = newPackedBatch(b.plan.byUser[u].count-left[u], min(int64(b.opts.BatchSize), left[u]))
+		}
+		batch.add(l.Cmd)
+		b.hold(1)
 		left[u]--
-		if len(batch) < b.opts.BatchSize && left[u] > 0 {
+		if batch.n < b.opts.BatchSize && left[u] > 0 {
 			filling[u] = batch
 			return nil
 		}
 		delete(filling, u)
-		if err := b.queued.Acquire(ctx, int64(len(batch))); err != nil {
+		if err := b.queued.Acquire(ctx, int64(batch.n)); err != nil {
 			return context.Cause(ctx)
 		}
 		q := queues[u]
@@ -121,8 +166,33 @@ func (b *batchSender) lineSender(ctx context.Context, cancel context.CancelCause
 	}
 }
 
+// fold reads the audit records stored since the last fold into the sent
+// log (none without a log).
+func (b *batchSender) fold(ctx context.Context, a AuditReader) error {
+	if b.log == nil {
+		return nil
+	}
+	_, err := b.log.read(ctx, a)
+	return err
+}
+
+// hold counts n more commands held (negative: fewer).
+func (b *batchSender) hold(n int64) {
+	now := b.held.Add(n)
+	for most := b.mostHeld.Load(); now > most && !b.mostHeld.CompareAndSwap(most, now); most = b.mostHeld.Load() {
+	}
+}
+
+// readAheadBound is the most commands the sender holds at once: the queued
+// ones (the semaphore) and, beside them, a batch at most for each user of
+// the largest group. It depends on the options and the users, never on how
+// many commands the workload has.
+func (b *batchSender) readAheadBound() int64 {
+	return readAhead(b.opts) + int64(b.plan.mostInAPass(b.passBudget())*b.opts.BatchSize)
+}
+
 // push queues a batch and starts the user's goroutine if none runs.
-func (b *batchSender) push(ctx context.Context, cancel context.CancelCauseFunc, q *userQueue, batch []trading.Command) {
+func (b *batchSender) push(ctx context.Context, cancel context.CancelCauseFunc, q *userQueue, batch *packedBatch) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.batches = append(q.batches, batch)
@@ -151,16 +221,18 @@ func (b *batchSender) drain(ctx context.Context, q *userQueue) error {
 		q.batches = q.batches[1:]
 		q.mu.Unlock()
 		err := b.send(ctx, q.user, batch)
-		b.queued.Release(int64(len(batch)))
+		b.hold(-int64(batch.n)) // before the release lets the reader take more
+		b.queued.Release(int64(batch.n))
 		if err != nil {
 			return err
 		}
 	}
 }
 
-// send sends one batch once the window and a slot allow it.
-func (b *batchSender) send(ctx context.Context, user string, batch []trading.Command) error {
-	if err := b.window.admit(ctx, int64(len(batch))); err != nil {
+// send sends one batch once the window and a slot allow it, unpacked for
+// the Send only.
+func (b *batchSender) send(ctx context.Context, user string, packed *packedBatch) error {
+	if err := b.window.admit(ctx, int64(packed.n)); err != nil {
 		return context.Cause(ctx)
 	}
 	select {
@@ -168,10 +240,25 @@ func (b *batchSender) send(ctx context.Context, user string, batch []trading.Com
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+	if err := b.sending.Acquire(ctx, int64(packed.n)); err != nil {
+		<-b.slots
+		return context.Cause(ctx)
+	}
+	room, _ := b.unpacked.Get().(*[]trading.Command)
+	if room == nil {
+		room = new([]trading.Command)
+	}
+	batch := packed.commands(user, *room)
+	defer func() {
+		clear(batch) // (its strings are the batch's, not to be kept alive)
+		*room = batch[:0]
+		b.unpacked.Put(room)
+	}()
 	if b.log != nil {
-		b.log.sending(user, batch)
+		b.log.sending(user, packed.first, batch)
 	}
 	err := b.s.Send(ctx, user, batch)
+	b.sending.Release(int64(packed.n))
 	<-b.slots
 	if err != nil {
 		first, last := batch[0].TxNum, batch[len(batch)-1].TxNum
@@ -179,7 +266,7 @@ func (b *batchSender) send(ctx context.Context, user string, batch []trading.Com
 	}
 	now := time.Now()
 	if b.log != nil {
-		b.log.sent(user, batch, now)
+		b.log.sent(user, packed.first, batch, now)
 	}
 	b.sent.Add(int64(len(batch)))
 	b.batches.Add(1)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 )
 
@@ -35,24 +34,37 @@ type plan struct {
 // userStats are one user's commands as the plan sees them.
 type userStats struct {
 	count       int64
-	first, last int64 // transaction numbers of the first and the last command
+	first, last int64  // transaction numbers of the first and the last command
+	index       uint32 // the user's place in plan.users
 }
 
 // newPlan scans src once. It refuses a workload that uses a transaction
 // number twice: an account ignores a number it has seen, and the report
 // matches records to commands by number.
+//
+// Finding repeats keeps no number in order: a number above every one
+// before it cannot repeat any of them, and in the course files and the
+// generated ones every number is. Only the others (suspects) are kept and,
+// if there are any, looked for in one more read. So the plan's memory grows
+// with the users, and with the numbers out of order, never with the
+// length of a file numbered in order.
 func newPlan(each func(fn func(Line) error) error) (*plan, error) {
 	p := &plan{byUser: map[string]*userStats{}}
-	var txNums []int64 // every number, sorted afterwards to find repeats: 8 bytes a line, for the scan only
+	var highest int64
+	var suspects []int64
 	err := each(func(l Line) error {
-		txNums = append(txNums, l.Cmd.TxNum)
+		if l.Cmd.TxNum > highest {
+			highest = l.Cmd.TxNum
+		} else {
+			suspects = append(suspects, l.Cmd.TxNum)
+		}
 		if l.Cmd.User == "" {
 			p.global = append(p.global, l)
 			return nil
 		}
 		st := p.byUser[l.Cmd.User]
 		if st == nil {
-			st = &userStats{first: l.Cmd.TxNum}
+			st = &userStats{first: l.Cmd.TxNum, index: uint32(len(p.users))}
 			p.byUser[l.Cmd.User] = st
 			p.users = append(p.users, l.Cmd.User)
 		}
@@ -64,15 +76,10 @@ func newPlan(each func(fn func(Line) error) error) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(txNums)
-	var repeated []int64
-	for i := 1; i < len(txNums); i++ {
-		if txNums[i] == txNums[i-1] && (len(repeated) == 0 || repeated[len(repeated)-1] != txNums[i]) {
-			repeated = append(repeated, txNums[i])
+	if len(suspects) > 0 {
+		if err := repeatedTxNums(each, suspects); err != nil {
+			return nil, err
 		}
-	}
-	if len(repeated) > 0 {
-		return nil, repeatedTxNums(each, repeated)
 	}
 	return p, nil
 }
@@ -115,11 +122,24 @@ func (p *plan) passes(budget int64) []map[string]bool {
 	return out
 }
 
-// repeatedTxNums reads the lines again to name where each repeated number
-// is used, and returns the error.
-func repeatedTxNums(each func(fn func(Line) error) error, repeated []int64) error {
-	firstLine := make(map[int64]int, len(repeated))
-	for _, n := range repeated {
+// mostInAPass is the number of users of the largest group passes(budget)
+// makes.
+func (p *plan) mostInAPass(budget int64) int {
+	most := 0
+	for _, g := range p.passes(budget) {
+		if g == nil {
+			return len(p.users)
+		}
+		most = max(most, len(g))
+	}
+	return most
+}
+
+// repeatedTxNums reads the lines again and fails naming where each of the
+// watched numbers is used a second time; nil when none is.
+func repeatedTxNums(each func(fn func(Line) error) error, watched []int64) error {
+	firstLine := make(map[int64]int, len(watched))
+	for _, n := range watched {
 		firstLine[n] = 0
 	}
 	var dups []string
@@ -134,7 +154,7 @@ func repeatedTxNums(each func(fn func(Line) error) error, repeated []int64) erro
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(dups) == 0 {
 		return err
 	}
 	const shown = 5
@@ -191,8 +211,9 @@ type File struct {
 	p    *plan
 }
 
-// OpenFile reads the workload file at path once, to plan its run and to
-// find its malformed lines. In strict mode the first malformed line stops
+// OpenFile reads the workload file at path once (twice when a transaction
+// number follows a larger one, see newPlan), to plan its run and to find its
+// malformed lines. In strict mode the first malformed line stops
 // it: the file is nil, the slice holds that one *ParseError and err wraps
 // it. In lenient mode malformed lines are left out and all returned in the
 // slice, and err is nil unless the file cannot be read or a transaction
@@ -209,7 +230,7 @@ func OpenFile(path string, strict bool) (*File, []*ParseError, error) {
 	}
 	first := true
 	p, err := newPlan(func(fn func(Line) error) error {
-		if !first { // the second read only names repeated numbers
+		if !first { // a second read only looks for repeated numbers
 			return f.Each(fn)
 		}
 		first = false

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -58,7 +59,8 @@ func workloadCommands() []*spec {
 type runFlags struct {
 	opts                                  workloads.RunOptions
 	strict, asJSON, quiet, embedded, keep bool
-	cpuProfile                            string
+	cpuProfile, memProfile                string
+	memoryLimitMiB                        int       // --memory-limit; 0: none
 	html                                  string    // --html: also write the report as an HTML page here
 	stdout                                io.Writer // where the report goes; nil: os.Stdout
 }
@@ -79,6 +81,9 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.BoolVar(&f.keep, "keep", false, "with --embedded: keep the data dir (Temporal, dumps) and the database")
 	fs.StringVar(&f.html, "html", "", "also write the report to this file as one self-contained HTML page (charts of commands/s and latency, errors, DUMPLOG)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of the process, taken when its live heap was largest, to this file")
+	fs.IntVar(&f.memoryLimitMiB, "memory-limit", defaultStarterMemoryLimitMiB, "soft limit in MiB on the starter's Go memory (the GC collects "+
+		"sooner near it, see runtime/debug.SetMemoryLimit); 0: none. GOMEMLIMIT, when set, wins; --embedded (the whole stack) has none")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {
 		if err := f.check(); err != nil {
 			return err
@@ -91,6 +96,9 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 func (f *runFlags) check() error {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 {
 		return usagef("--batch (%d) and --concurrency (%d) must be at least 1", f.opts.BatchSize, f.opts.Concurrency)
+	}
+	if f.memoryLimitMiB < 0 {
+		return usagef("--memory-limit (%d) must be 0 (none) or more", f.memoryLimitMiB)
 	}
 	if f.opts.Window < -1 {
 		return usagef("--window (%d) must be at least 1, or -1 for no limit", f.opts.Window)
@@ -113,7 +121,14 @@ func (f *runFlags) check() error {
 	return nil
 }
 
-func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) error {
+func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string) (err error) {
+	if f.memProfile != "" {
+		stop, err := startMemProfile(f.memProfile, time.Second)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	opts := f.opts
 	opts.File = file
 	wl, parseErrs, err := workloads.OpenFile(file, f.strict)
@@ -141,6 +156,7 @@ func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string
 		}
 		defer stop()
 	}
+	defer limitMemory(f)()
 	rep, err := workloads.Run(ctx, wl, sender, reader, opts)
 	if err != nil {
 		return err
@@ -160,6 +176,25 @@ func workloadRun(ctx context.Context, cfg stack.Config, f *runFlags, file string
 	return report(out, rep, f.asJSON, opts.ValidateXSD)
 }
 
+// defaultStarterMemoryLimitMiB: a run against a stack holds some 15 MiB
+// live (a third of it the client and the binary's package state, the rest
+// the plan, the batches being filled and queued, and the commands awaiting
+// their audit record, all bounded by the options and the users); this
+// leaves the GC room to collect every several MiB without running often
+// (on the 1,000,000-command file: README, "The starter streams").
+const defaultStarterMemoryLimitMiB = 36
+
+// limitMemory sets the run's soft memory limit, unless GOMEMLIMIT set one
+// or the stack runs in this process, and returns what puts the previous
+// limit back.
+func limitMemory(f *runFlags) (restore func()) {
+	if f.memoryLimitMiB == 0 || f.embedded || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	previous := debug.SetMemoryLimit(int64(f.memoryLimitMiB) << 20)
+	return func() { debug.SetMemoryLimit(previous) }
+}
+
 // workloadTarget is where a run sends its commands and reads the audit:
 // a fresh embedded stack, or the one at TEMPORAL_ADDRESS and DATABASE_URL.
 func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *slog.Logger) (
@@ -173,7 +208,7 @@ func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *
 		accounts.TaskQueue = env.dev.Config.TaskQueue
 		return accounts, audit.NewStore(env.dev.DB), env.close, nil
 	}
-	cl, err := stack.Dial(ctx, cfg, logger)
+	cl, err := stack.Dial(ctx, cfg, logger, fineProtoOption())
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
@@ -35,6 +36,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
 )
 
 // Config is every setting of DayTrader. Each field has an environment
@@ -119,18 +121,20 @@ func (c Config) LoggerTo(w io.Writer) *slog.Logger {
 }
 
 // Dial connects to Temporal at c.TemporalAddress (TEMPORAL_FRONTEND_ADDR
-// when empty) with c.TemporalProfile's TLS and credentials.
-func Dial(ctx context.Context, c Config, logger *slog.Logger) (client.Client, error) {
-	return dial(ctx, c, logger, nil)
+// when empty) with c.TemporalProfile's TLS and credentials; extra are
+// gRPC options of this client only (after the SDK's own).
+func Dial(ctx context.Context, c Config, logger *slog.Logger, extra ...grpc.DialOption) (client.Client, error) {
+	return dial(ctx, c, logger, nil, extra...)
 }
 
 // dial is Dial reporting the SDK's metrics, and traces when they are on,
 // through tel (nil: neither).
-func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Telemetry) (client.Client, error) {
+func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Telemetry, extra ...grpc.DialOption) (client.Client, error) {
 	opts, err := c.clientOptions()
 	if err != nil {
 		return nil, err
 	}
+	opts.ConnectionOptions.DialOptions = append(slices.Clip(opts.ConnectionOptions.DialOptions), extra...)
 	// The SDK logs every workflow-level event at info; keep it to warnings.
 	quiet := slog.New(&levelHandler{min: slog.LevelWarn, Handler: logger.Handler()})
 	opts.Logger = sdklog.NewStructuredLogger(quiet)
