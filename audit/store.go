@@ -186,18 +186,26 @@ func (s *Store) UserCommandsAfter(ctx context.Context, afterID int64, limit int)
 SELECT id, coalesce(username, ''), tx_num, ts FROM audit_events
 WHERE id > $1 AND event_type = 'userCommand'
 ORDER BY id LIMIT $2`, afterID, limit)
+	out, err := commandTimes(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("audit: commands after %d: %w", afterID, err)
 	}
+	return out, nil
+}
+
+// commandTimes collects the rows (id, user, tx_num, ts) of a query that
+// returned err.
+func commandTimes(rows pgx.Rows, err error) ([]CommandTime, error) {
+	if err != nil {
+		return nil, err
+	}
 	var out []CommandTime
 	var c CommandTime
-	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.User, &c.TxNum, &c.Time}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&c.ID, &c.User, &c.TxNum, &c.Time}, func() error {
 		out = append(out, c)
 		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("audit: commands after %d: %w", afterID, err)
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // UserCommandsBetween returns user's userCommand records with ids above
@@ -209,15 +217,8 @@ func (s *Store) UserCommandsBetween(ctx context.Context, user string, afterID, u
 SELECT id, username, tx_num, ts FROM audit_events
 WHERE username = $1 AND event_type = 'userCommand' AND id > $2 AND id <= $3
 ORDER BY id`, user, afterID, upToID)
+	out, err := commandTimes(rows, err)
 	if err != nil {
-		return nil, fmt.Errorf("audit: commands of %s after %d: %w", user, afterID, err)
-	}
-	var out []CommandTime
-	var c CommandTime
-	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.User, &c.TxNum, &c.Time}, func() error {
-		out = append(out, c)
-		return nil
-	}); err != nil {
 		return nil, fmt.Errorf("audit: commands of %s after %d: %w", user, afterID, err)
 	}
 	return out, nil

@@ -530,17 +530,18 @@ func TestUserCommandTimes(t *testing.T) {
 	}
 }
 
-// TestUserCommandsAfter: the records are read forward from a mark, a page at
-// a time, userCommands only, each once.
-func TestUserCommandsAfter(t *testing.T) {
-	s, _ := newTestStore(t)
+// writeAlternatingCommands stores transactions 1 to n, bob's odd and ann's
+// even, each a userCommand at day1 + tx seconds and an errorEvent, and
+// returns the last id stored before them.
+func writeAlternatingCommands(t *testing.T, s *Store, n int64) int64 {
+	t.Helper()
 	ctx := context.Background()
 	mark, err := s.LastEventID(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var events []trading.Event
-	for tx := int64(1); tx <= 5; tx++ {
+	for tx := int64(1); tx <= n; tx++ {
 		user := []string{"ann", "bob"}[tx%2]
 		events = append(events,
 			trading.Event{Key: fmt.Sprint("uc-", tx), Type: trading.UserCommandEvent, Time: day1.Add(time.Duration(tx) * time.Second),
@@ -551,6 +552,15 @@ func TestUserCommandsAfter(t *testing.T) {
 	if err := s.Write(ctx, "w", events); err != nil {
 		t.Fatal(err)
 	}
+	return mark
+}
+
+// TestUserCommandsAfter: the records are read forward from a mark, a page at
+// a time, userCommands only, each once.
+func TestUserCommandsAfter(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	mark := writeAlternatingCommands(t, s, 5)
 	var got []CommandTime
 	cursor := mark
 	for pages := 0; ; pages++ {
@@ -584,22 +594,7 @@ func TestUserCommandsAfter(t *testing.T) {
 func TestUserCommandsBetween(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()
-	mark, err := s.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []trading.Event
-	for tx := int64(1); tx <= 6; tx++ {
-		user := []string{"ann", "bob"}[tx%2]
-		events = append(events,
-			trading.Event{Key: fmt.Sprint("uc-", tx), Type: trading.UserCommandEvent, Time: day1.Add(time.Duration(tx) * time.Second),
-				TxNum: tx, Command: trading.DisplaySummary, User: user},
-			trading.Event{Key: fmt.Sprint("err-", tx), Type: trading.ErrorEvent, Time: day1, TxNum: tx, Command: trading.DisplaySummary,
-				User: user, Message: "x"})
-	}
-	if err := s.Write(ctx, "w", events); err != nil {
-		t.Fatal(err)
-	}
+	mark := writeAlternatingCommands(t, s, 6)
 	all, err := s.UserCommandsAfter(ctx, mark, 100)
 	if err != nil || len(all) != 6 {
 		t.Fatalf("UserCommandsAfter = %d records, %v", len(all), err)
