@@ -148,6 +148,27 @@ func (l *lateAccounts) UserCommandsBetween(_ context.Context, user string, after
 	return out, nil
 }
 
+// readAheadBound is the most commands the sender holds at once: the queued
+// ones (the semaphore) and, beside them, a batch at most for each user of
+// the largest group. It depends on the options and the users, never on how
+// many commands the workload has.
+func (b *batchSender) readAheadBound() int64 {
+	return readAhead(b.opts) + int64(b.plan.mostInAPass(b.passBudget())*b.opts.BatchSize)
+}
+
+// mostInAPass is the number of users of the largest group passes(budget)
+// makes.
+func (p *plan) mostInAPass(budget int64) int {
+	most := 0
+	for _, g := range p.passes(budget) {
+		if g == nil {
+			return len(p.users)
+		}
+		most = max(most, len(g))
+	}
+	return most
+}
+
 // TestRunHoldsNoMoreForALongerFile: a generated file twice as long, with
 // the same users and options, needs no more of the starter's two
 // structures that hold commands: those read ahead of sending (batches

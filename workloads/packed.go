@@ -12,7 +12,7 @@ import (
 // transaction number, the name in a byte, the arguments; the user is the
 // batch's) instead of a trading.Command's 104 bytes and the 48 of the line
 // it was parsed from. A run holds up to a group of users' commands and a
-// read-ahead of them at once (batchSender.readAheadBound), so this is most
+// read-ahead of them at once (readAhead), so this is most
 // of the starter's own memory. A batch is unpacked for its Send only.
 type packedBatch struct {
 	first int64 // the place of its first command among its user's, from 0

@@ -41,8 +41,9 @@ type batchSender struct {
 	last    atomic.Int64 // UnixNano of the last Send that returned
 
 	// held counts the commands read but not yet sent (being filled,
-	// queued or in a Send); mostHeld is its high-water mark, which
-	// readAheadBound bounds whatever the file's length.
+	// queued or in a Send); mostHeld is its high-water mark, which the
+	// options and the users bound whatever the file's length (the tests'
+	// readAheadBound).
 	held, mostHeld atomic.Int64
 }
 
@@ -181,14 +182,6 @@ func (b *batchSender) hold(n int64) {
 	now := b.held.Add(n)
 	for most := b.mostHeld.Load(); now > most && !b.mostHeld.CompareAndSwap(most, now); most = b.mostHeld.Load() {
 	}
-}
-
-// readAheadBound is the most commands the sender holds at once: the queued
-// ones (the semaphore) and, beside them, a batch at most for each user of
-// the largest group. It depends on the options and the users, never on how
-// many commands the workload has.
-func (b *batchSender) readAheadBound() int64 {
-	return readAhead(b.opts) + int64(b.plan.mostInAPass(b.passBudget())*b.opts.BatchSize)
 }
 
 // push queues a batch and starts the user's goroutine if none runs.

@@ -122,19 +122,6 @@ func (p *plan) passes(budget int64) []map[string]bool {
 	return out
 }
 
-// mostInAPass is the number of users of the largest group passes(budget)
-// makes.
-func (p *plan) mostInAPass(budget int64) int {
-	most := 0
-	for _, g := range p.passes(budget) {
-		if g == nil {
-			return len(p.users)
-		}
-		most = max(most, len(g))
-	}
-	return most
-}
-
 // repeatedTxNums reads the lines again and fails naming where each of the
 // watched numbers is used a second time; nil when none is.
 func repeatedTxNums(each func(fn func(Line) error) error, watched []int64) error {
@@ -251,10 +238,10 @@ func (f *File) Each(fn func(Line) error) error {
 // eachOf reads the whole file and parses only the lines whose user field
 // names one of users (nil: every line).
 func (f *File) eachOf(users map[string]bool, fn func(Line) error) error {
-	if users == nil {
-		return f.Each(fn)
+	var keep func([]byte) bool
+	if users != nil {
+		keep = func(user []byte) bool { return users[string(user)] }
 	}
-	keep := func(user []byte) bool { return users[string(user)] }
 	return f.read(keep, fn, func(*ParseError) error { return nil })
 }
 
