@@ -91,6 +91,7 @@ func devFlags(fs *flag.FlagSet) runFunc {
 
 func runDev(ctx context.Context, cfg stack.Config, opts stack.DevOptions) error {
 	logger := cfg.Logger()
+	defer tuneStackGC()()
 	dev, err := stack.StartDev(ctx, cfg, opts)
 	if err != nil {
 		return err
