@@ -83,7 +83,7 @@ func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[stri
 
 // WriteAudit stores events idempotently (their keys are unique), so a retry
 // or a replayed workflow task never writes a record twice.
-func (a *Activities) WriteAudit(ctx context.Context, events []trading.Event) error {
+func (a *Activities) WriteAudit(ctx context.Context, events AuditRecords) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -150,5 +150,5 @@ func (a *Activities) GlobalDumpCommand(ctx context.Context, req DumpRequest) err
 		Key: fmt.Sprintf("dumplog/%d", req.TxNum), Type: trading.UserCommandEvent, Time: time.Now(),
 		TxNum: req.TxNum, Command: trading.DumpLog, Filename: req.Filename,
 	}
-	return a.WriteAudit(ctx, []trading.Event{ev})
+	return a.WriteAudit(ctx, AuditRecords{ev})
 }

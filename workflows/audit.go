@@ -68,7 +68,7 @@ func (r *accountRun) writeAuditByActivity(ctx workflow.Context) workflow.Future 
 			MaximumInterval: 5 * time.Second},
 	})
 	var a *activities.Activities
-	return workflow.ExecuteActivity(ctx, a.WriteAudit, r.unwritten)
+	return workflow.ExecuteActivity(ctx, a.WriteAudit, activities.AuditRecords(r.unwritten))
 }
 
 // writeAuditInTask is how histories recorded before auditByActivity write
@@ -84,7 +84,7 @@ func (r *accountRun) writeAuditInTask(ctx workflow.Context) workflow.Future {
 			MaximumInterval: 10 * time.Second},
 	})
 	var a *activities.Activities
-	return workflow.ExecuteLocalActivity(ctx, a.WriteAudit, r.unwritten)
+	return workflow.ExecuteLocalActivity(ctx, a.WriteAudit, activities.AuditRecords(r.unwritten))
 }
 
 // dumpLog writes the user's history, including this command's own record,

@@ -123,7 +123,7 @@ func (t *triggerRun) auditLegacyHit(q trading.Quote) {
 	ev := trading.QuoteEvent(q, 1)
 	ev.Key = fmt.Sprintf("%s/%s/q%d", t.info.WorkflowExecution.ID, t.info.FirstRunID, t.in.Checks)
 	var a *activities.Activities
-	if err := workflow.ExecuteLocalActivity(t.lactx, a.WriteAudit, []trading.Event{ev}).Get(t.ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(t.lactx, a.WriteAudit, activities.AuditRecords{ev}).Get(t.ctx, nil); err != nil {
 		t.logger.Error("auditing a trigger's quote failed", "err", err)
 	}
 }
