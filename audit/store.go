@@ -145,6 +145,31 @@ func (s *Store) NextTxNum(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// FirstInteractiveTxNum is where the interactive_tx_num sequence starts:
+// traders' commands are numbered from here, workload files' below.
+const FirstInteractiveTxNum = 1_000_000_000
+
+// TraderActivity is how long after a trader's last command
+// TradersActive still says they trade.
+const TraderActivity = 30 * time.Second
+
+// TradersActive says whether a trader's command (an interactive
+// transaction number) was audited in the last TraderActivity, by the
+// database's clock. The workload starter keeps a smaller backlog while
+// they trade (workloads.TraderWatch). It reads one entry of a partial
+// index (migration 00007).
+func (s *Store) TradersActive(ctx context.Context) (bool, error) {
+	var active bool
+	err := s.pool.QueryRow(ctx, `
+SELECT coalesce((SELECT ts > now() - $1::interval FROM audit_events
+                 WHERE event_type = 'userCommand' AND tx_num >= 1000000000 -- FirstInteractiveTxNum, as the index says
+                 ORDER BY id DESC LIMIT 1), false)`, TraderActivity).Scan(&active)
+	if err != nil {
+		return false, fmt.Errorf("audit: traders' last command: %w", err)
+	}
+	return active, nil
+}
+
 // CountByType returns how many events of each type are stored for user, or
 // for everyone when user is "". Types without events are absent.
 func (s *Store) CountByType(ctx context.Context, user string) (map[trading.EventType]int64, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/trading"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -758,5 +759,46 @@ func TestListenReady(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("ListenReady returned %v after its context ended", err)
+	}
+}
+
+// TestTradersActive: a trader's command (an interactive transaction
+// number) audited in the last 30 s says traders trade; a workload's command
+// or a trader's older one does not. The question reads the partial index
+// of traders' commands, which the workload's inserts do not touch.
+func TestTradersActive(t *testing.T) {
+	s, pool := newTestStore(t)
+	ctx := context.Background()
+	command := func(key string, tx int64, at time.Time) trading.Event {
+		return trading.Event{Key: key, Type: trading.UserCommandEvent, Time: at, TxNum: tx, Command: trading.QuoteCmd, User: "trader", Symbol: "ABC"}
+	}
+	check := func(when string, want bool) {
+		t.Helper()
+		if got, err := s.TradersActive(ctx); err != nil || got != want {
+			t.Errorf("%s: TradersActive %v, %v; want %v", when, got, err, want)
+		}
+	}
+	check("nothing audited", false)
+	now := time.Now()
+	if err := s.Write(ctx, "w", []trading.Event{command("tw/1", 7, now)}); err != nil {
+		t.Fatal(err)
+	}
+	check("a workload's command just now", false)
+	if err := s.Write(ctx, "w", []trading.Event{command("tw/2", FirstInteractiveTxNum+1, now.Add(-TraderActivity-5*time.Second))}); err != nil {
+		t.Fatal(err)
+	}
+	check("a trader's command 35 s ago", false)
+	if err := s.Write(ctx, "w", []trading.Event{command("tw/3", FirstInteractiveTxNum+2, now)}); err != nil {
+		t.Fatal(err)
+	}
+	check("a trader's command just now", true)
+
+	rows, err := pool.Query(ctx, `EXPLAIN SELECT ts FROM audit_events WHERE event_type = 'userCommand' AND tx_num >= 1000000000 ORDER BY id DESC LIMIT 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if plan := strings.Join(lines, "\n"); err != nil || !strings.Contains(plan, "audit_events_interactive_commands") {
+		t.Errorf("plan %q does not read the partial index", plan)
 	}
 }
