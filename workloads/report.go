@@ -49,6 +49,10 @@ type Report struct {
 	// found: records committed late that no later command of the same user
 	// pointed to (sentLog.findLate).
 	AuditReadAgain int `json:"auditReadAgain"`
+	// TraderWindowSeconds is about how long the window was TraderWindow
+	// because traders used the stack (TraderWatch).
+	TraderWindow        int     `json:"traderWindow,omitempty"`
+	TraderWindowSeconds float64 `json:"traderWindowSeconds,omitempty"`
 
 	// LegacyQuoteHits counts the quoteServer records the run stored, one
 	// per (billed) request to the legacy quote server.
@@ -287,6 +291,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "errors     %d error events; %d malformed lines left out; %d lines skipped\n",
 		r.All.Errors, len(r.ParseErrors), len(r.Skipped))
 	fmt.Fprintf(&b, "quotes     %d legacy quote server hits\n", r.LegacyQuoteHits)
+	if r.TraderWindowSeconds > 0 {
+		fmt.Fprintf(&b, "traders    used the stack: at most %d commands in flight for about %.1f s\n", r.TraderWindow, r.TraderWindowSeconds)
+	}
 	if r.PeakRSSMiB > 0 {
 		fmt.Fprintf(&b, "memory     peak RSS %.0f MiB (this process); at most %d commands read ahead, %d awaiting their audit record (%d at the end)\n",
 			r.PeakRSSMiB, r.MostReadAhead, r.MostAwaitingAudit, r.AuditReadAgain)

@@ -56,6 +56,13 @@ type AuditReader interface {
 // commands/s in 76 CPU seconds, 500 ran 12,818 in 93, 200 ran 8,368 in 111.
 const DefaultBatchSize = 1000
 
+// DefaultPollInterval is RunOptions.PollInterval's default.
+const DefaultPollInterval = 500 * time.Millisecond
+
+// DefaultWindow is RunOptions.Window's default: 50 batches of
+// DefaultBatchSize in flight, a few seconds of work on one machine.
+const DefaultWindow = 50_000
+
 // RunOptions tune Run. Zero values mean the defaults.
 type RunOptions struct {
 	// BatchSize is how many of one user's commands go in one signal
@@ -69,9 +76,13 @@ type RunOptions struct {
 	// long (default 2 minutes).
 	StallTimeout time.Duration
 	// Window is how many commands may be sent but not yet processed
-	// (default 50,000; negative: no limit). It keeps the backlog in
+	// (default DefaultWindow; negative: no limit). It keeps the backlog in
 	// Temporal a few seconds long, however long the workload.
 	Window int
+	// TraderWindow is the window while traders use the stack, when the
+	// Sender is a TraderWatch (default DefaultTraderWindow; negative: the
+	// Window always).
+	TraderWindow int
 	// PollInterval is how often the audit history is counted (default
 	// 500 ms). The end is noticed within one interval; a poll reads the
 	// records stored since the previous one. The end reported is exact
@@ -101,9 +112,10 @@ type RunOptions struct {
 func (o RunOptions) withDefaults() RunOptions {
 	o.BatchSize = cmp.Or(o.BatchSize, DefaultBatchSize)
 	o.Concurrency = cmp.Or(o.Concurrency, 64)
-	o.Window = cmp.Or(o.Window, 50_000)
+	o.Window = cmp.Or(o.Window, DefaultWindow)
+	o.TraderWindow = cmp.Or(o.TraderWindow, DefaultTraderWindow)
 	o.StallTimeout = cmp.Or(o.StallTimeout, 2*time.Minute)
-	o.PollInterval = cmp.Or(o.PollInterval, 500*time.Millisecond)
+	o.PollInterval = cmp.Or(o.PollInterval, DefaultPollInterval)
 	o.ProgressEvery = cmp.Or(o.ProgressEvery, 5*time.Second)
 	return o
 }
@@ -177,12 +189,24 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 	log := newSentLog(p, mark)
 	sender := newBatchSender(p, s, opts, log)
 	sendDone := make(chan error, 1)
+	yielded := make(chan time.Duration, 1)
+	if tw, ok := a.(TraderWatch); ok && opts.Window > 0 && opts.TraderWindow > 0 && opts.TraderWindow < opts.Window {
+		// Asked once before sending: a run that starts while traders
+		// trade starts with their window.
+		checkTraders(ctx, tw, sender.window, int64(opts.Window), int64(opts.TraderWindow))
+		go func() {
+			yielded <- watchTraders(sendCtx, tw, sender.window, int64(opts.Window), int64(opts.TraderWindow), opts.PollInterval)
+		}()
+	} else {
+		yielded <- 0
+	}
 	go func() { sendDone <- sender.sendAll(sendCtx, src) }()
 
 	progress := newProgressView(opts, p.total, start)
 	doneAt, processed, err := waitProcessed(ctx, a, mark, p.total, sender, sendDone, progress, opts)
 	progress.finish(err == nil)
 	stopSending()
+	traderSeconds := (<-yielded).Seconds()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,7 +218,7 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 		Batches: sender.batches.Load(), Processed: processed, MostReadAhead: sender.mostHeld.Load(),
 		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Window: opts.Window,
 		SendSeconds: sender.lastSent().Sub(start).Seconds(),
-		WallSeconds: doneAt.Sub(start).Seconds(),
+		WallSeconds: doneAt.Sub(start).Seconds(), TraderWindow: opts.TraderWindow, TraderWindowSeconds: traderSeconds,
 	}
 	if rep.WallSeconds > 0 {
 		rep.CommandsPerSecond = float64(processed) / rep.WallSeconds
@@ -241,8 +265,8 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 	var processed int64
 	cursor := mark
 	lastChange := time.Now()
-	ticker := time.NewTicker(opts.PollInterval)
-	defer ticker.Stop()
+	timer := time.NewTimer(opts.PollInterval)
+	defer timer.Stop()
 	interrupted := func() error {
 		return fmt.Errorf("interrupted with %d of %d commands processed: %w", processed, total, ctx.Err())
 	}
@@ -279,7 +303,8 @@ func waitProcessed(ctx context.Context, a AuditReader, mark, total int64, sender
 			}
 			sendFinished = true
 			sendDone = nil // a nil channel never fires again
-		case <-ticker.C:
+		case <-timer.C:
+			timer.Reset(pollInterval(sender.window, opts))
 		case <-ctx.Done():
 			return time.Time{}, 0, interrupted()
 		}

@@ -308,6 +308,28 @@ type window struct {
 
 func newWindow(limit int64) *window { return &window{limit: limit, changed: make(chan struct{})} }
 
+// setLimit changes the window's size; a larger one admits waiting
+// batches at once.
+func (w *window) setLimit(n int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n == w.limit {
+		return
+	}
+	raised := n > w.limit
+	w.limit = n
+	if raised {
+		close(w.changed)
+		w.changed = make(chan struct{})
+	}
+}
+
+func (w *window) currentLimit() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.limit
+}
+
 // admit waits until n more commands fit in the window. A batch is always
 // admitted when nothing is in flight, however large it is.
 func (w *window) admit(ctx context.Context, n int64) error {

@@ -203,6 +203,10 @@ func TestWorkloadRunRefusesNegativeDurations(t *testing.T) {
 			t.Errorf("workload run %s: exit %d, %s; want exit 2 naming the flag", args[0], code, stderr)
 		}
 	}
+	c, _, stderr := testCLI(nil)
+	if code := c.run(context.Background(), []string{"workload", "mixed", "--window=-2", "no-such-file"}); code != exitUsage || !strings.Contains(stderr.String(), "window") {
+		t.Errorf("workload mixed --window=-2: exit %d, %s; want exit 2 naming the flag", code, stderr)
+	}
 }
 
 // TestHelpInProcess: help goes to stdout and prepare reports flag.ErrHelp.

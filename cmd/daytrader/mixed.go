@@ -71,6 +71,9 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	f := &mixedFlags{}
 	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
+	fs.IntVar(&f.opts.Window, "window", workloads.DefaultWindow, "the workload's commands sent but not yet processed at most (-1: no limit)")
+	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the workload's --window while traders use the stack (-1: --window always)")
+	fs.DurationVar(&f.opts.PollInterval, "poll", workloads.DefaultPollInterval, "how often the workload's audit history is counted (its window moves on then)")
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
@@ -90,6 +93,9 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 func (f *mixedFlags) check() ([]string, error) {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 || f.traders < 1 || f.count < 1 {
 		return nil, usagef("--batch, --concurrency, --traders and --count must be at least 1")
+	}
+	if f.opts.Window < -1 || f.opts.TraderWindow < -1 || f.opts.PollInterval < 0 {
+		return nil, usagef("--window (%d) must be at least 1 (or -1: no limit) and --poll (%v) not negative", f.opts.Window, f.opts.PollInterval)
 	}
 	scen := strings.Split(f.scenarios, ",")
 	for _, s := range scen {
@@ -253,7 +259,7 @@ func traderStages(ctx context.Context, env *embeddedEnv, traders []*probe.Trader
 // (interactive transaction numbers) are left out of its progress count.
 func runBulk(ctx context.Context, env *embeddedEnv, opts workloads.RunOptions, wl workloads.Source) (*workloads.Report, error) {
 	accounts := workflows.NewAccounts(env.dev.Client)
-	accounts.TaskQueue = env.dev.Config.TaskQueue
+	accounts.TaskQueue, accounts.Namespace = env.dev.Config.TaskQueue, env.dev.Config.TemporalNamespace
 	reader := bulkOnly{Store: audit.NewStore(env.dev.DB), pool: env.dev.DB}
 	return workloads.Run(ctx, wl, accounts, reader, opts)
 }
@@ -266,13 +272,10 @@ type bulkOnly struct {
 	pool *pgxpool.Pool
 }
 
-// firstInteractiveTxNum is where the interactive_tx_num sequence starts.
-const firstInteractiveTxNum = 1_000_000_000
-
 func (b bulkOnly) CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error) {
 	err = b.pool.QueryRow(ctx, `
 SELECT count(*) FILTER (WHERE event_type = 'userCommand' AND tx_num < $2), coalesce(max(id), $1)
-FROM audit_events WHERE id > $1`, afterID, firstInteractiveTxNum).Scan(&count, &lastID)
+FROM audit_events WHERE id > $1`, afterID, audit.FirstInteractiveTxNum).Scan(&count, &lastID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("counting the workload's commands since %d: %w", afterID, err)
 	}

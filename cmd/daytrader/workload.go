@@ -69,9 +69,10 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	f := &runFlags{}
 	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
-	fs.IntVar(&f.opts.Window, "window", 50_000, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
+	fs.IntVar(&f.opts.Window, "window", workloads.DefaultWindow, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
+	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the --window while traders use the stack (Temporal's task rate on their task queue), so their commands wait behind less (-1: --window always)")
 	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
-	fs.DurationVar(&f.opts.PollInterval, "poll", 500*time.Millisecond, "how often the audit history is counted for progress")
+	fs.DurationVar(&f.opts.PollInterval, "poll", workloads.DefaultPollInterval, "how often the audit history is counted for progress")
 	fs.BoolVar(&f.strict, "strict", false, "abort at the first malformed line (default: report it and skip it)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
@@ -100,8 +101,8 @@ func (f *runFlags) check() error {
 	if f.memoryLimitMiB < 0 {
 		return usagef("--memory-limit (%d) must be 0 (none) or more", f.memoryLimitMiB)
 	}
-	if f.opts.Window < -1 {
-		return usagef("--window (%d) must be at least 1, or -1 for no limit", f.opts.Window)
+	if f.opts.Window < -1 || f.opts.TraderWindow < -1 {
+		return usagef("--window (%d) and --trader-window (%d) must be at least 1, or -1 for no limit", f.opts.Window, f.opts.TraderWindow)
 	}
 	// A negative --poll would make the progress ticker panic.
 	if f.opts.StallTimeout < 0 || f.opts.PollInterval < 0 {
@@ -205,7 +206,7 @@ func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *
 			return nil, nil, nil, err
 		}
 		accounts := workflows.NewAccounts(env.dev.Client)
-		accounts.TaskQueue = env.dev.Config.TaskQueue
+		accounts.TaskQueue, accounts.Namespace = env.dev.Config.TaskQueue, env.dev.Config.TemporalNamespace
 		return accounts, audit.NewStore(env.dev.DB), env.close, nil
 	}
 	cl, err := stack.Dial(ctx, cfg, logger, fineProtoOption())
@@ -218,7 +219,7 @@ func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *
 		return nil, nil, nil, err
 	}
 	accounts := workflows.NewAccounts(cl)
-	accounts.TaskQueue = cfg.TaskQueue
+	accounts.TaskQueue, accounts.Namespace = cfg.TaskQueue, cfg.TemporalNamespace
 	return accounts, audit.NewStore(pool), func() { pool.Close(); cl.Close() }, nil
 }
 

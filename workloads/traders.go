@@ -1,0 +1,77 @@
+package workloads
+
+import (
+	"context"
+	"time"
+)
+
+// TraderWatch is what an AuditReader may also do: say whether traders use
+// the stack (audit.Store: a trader's command, an interactive transaction
+// number, was audited in the last 30 s). While they do, a run keeps at
+// most RunOptions.TraderWindow commands in flight instead of Window.
+//
+// Why: a trader's command waits behind whatever the stack has queued in
+// Temporal's shared history shard, its SQLite writes and the CPU, not in a
+// task queue (the traders' queue has slots of its own); the backlog the
+// starter keeps there is what a trader waits behind. On 100User (README,
+// "Traders while a workload runs") a window of 4,000 instead of 50,000 took
+// one trader's p99 from 0.5-0.9 s to 83-98 ms, the bulk meanwhile at
+// 0.73-0.75 of its rate with the whole window. (Temporal's own task rate of
+// the traders' queue does not tell: their accounts' tasks go to the
+// workers' sticky queues, their first ones start eagerly.)
+type TraderWatch interface {
+	TradersActive(ctx context.Context) (bool, error)
+}
+
+// DefaultTraderWindow is RunOptions.TraderWindow's default.
+const DefaultTraderWindow = 4000
+
+// traderPollInterval is how often the history is counted (and the window
+// moved on) while the traders' window is in force: a small window moved
+// every 500 ms would leave the stack idle between polls (4,000 commands
+// every 500 ms is 8,000 a second at most). Counting this often all the
+// time cost the bulk alone some 10 % (100User, 15,650-16,686 commands/s
+// against 17,446-18,988).
+const traderPollInterval = 100 * time.Millisecond
+
+// pollInterval is the wait before the next count.
+func pollInterval(w *window, opts RunOptions) time.Duration {
+	if opts.TraderWindow > 0 && opts.TraderWindow < opts.Window && w.currentLimit() == int64(opts.TraderWindow) {
+		return min(opts.PollInterval, traderPollInterval)
+	}
+	return opts.PollInterval
+}
+
+// watchTraders keeps w's limit to traderWindow while tw says traders are
+// active and to window otherwise (checkTraders), asking every interval
+// until ctx ends. It returns about how long the traders' window was in
+// force.
+func watchTraders(ctx context.Context, tw TraderWatch, w *window, window, traderWindow int64, interval time.Duration) time.Duration {
+	var yielded time.Duration
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return yielded
+		case <-ticker.C:
+		}
+		checkTraders(ctx, tw, w, window, traderWindow)
+		if w.currentLimit() == traderWindow {
+			yielded += interval
+		}
+	}
+}
+
+// checkTraders asks tw once and sets w's limit to match; a failed ask
+// keeps the limit as it is.
+func checkTraders(ctx context.Context, tw TraderWatch, w *window, window, traderWindow int64) {
+	active, err := tw.TradersActive(ctx)
+	switch {
+	case err != nil:
+	case active:
+		w.setLimit(traderWindow)
+	default:
+		w.setLimit(window)
+	}
+}
