@@ -152,10 +152,12 @@ func (b *Browser) Fill(sel, value string) {
 	b.Do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
-// Click clicks the element sel. For a click that loads another page (a
-// link, a form posted without htmx) use ClickNav.
+// Click clicks the element sel once HTMX has settled (see settled). For a
+// click that loads another page (a link, a form posted without htmx) use
+// ClickNav.
 func (b *Browser) Click(sel string) {
 	b.t.Helper()
+	b.WaitFor("HTMX to settle before clicking "+sel, settled)
 	b.Do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
@@ -206,10 +208,15 @@ func (b *Browser) WaitFor(what, cond string) {
 	b.t.Fatalf("browser: waiting for %s: gave up after %s (last error: %v); see failed-wait.png", what, b.Wait, lastErr)
 }
 
-// settled holds while HTMX swaps or settles no content. Its settle step
-// focuses a swapped-in [autofocus] field (a form's error, some 20 ms after
-// the swap that a wait for the error's text already sees): a Fill typing
-// into another field meanwhile would lose the rest of its keys to it.
+// settled holds while HTMX swaps or settles no content. Its settle step,
+// some 20 ms after a swap that a wait for the swapped text already sees,
+// focuses a swapped-in [autofocus] field (a form's error): a Fill typing
+// into another field meanwhile would lose the rest of its keys to it. It
+// is also when HTMX takes over the swapped-in form (its hx-post): a Click
+// on its button before then got no result. TestBrowserTradeFlow clicks its
+// second COMMIT_BUY right after the first one's form came back; without
+// the wait in Click it failed there 1 run in 10 (-count=10), with it 0 in
+// 20.
 const settled = `document.querySelector(".htmx-swapping, .htmx-settling") === null`
 
 // WaitText waits until the text of sel contains want.
