@@ -80,8 +80,8 @@ type RunOptions struct {
 	// Temporal a few seconds long, however long the workload.
 	Window int
 	// TraderWindow is the window while traders use the stack, when the
-	// Sender is a TraderWatch (default DefaultTraderWindow; negative: the
-	// Window always).
+	// AuditReader is a TraderWatch (default DefaultTraderWindow; negative:
+	// the Window always).
 	TraderWindow int
 	// PollInterval is how often the audit history is counted (default
 	// 500 ms). The end is noticed within one interval; a poll reads the
@@ -190,13 +190,11 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 	sender := newBatchSender(p, s, opts, log)
 	sendDone := make(chan error, 1)
 	yielded := make(chan time.Duration, 1)
-	if tw, ok := a.(TraderWatch); ok && opts.Window > 0 && opts.TraderWindow > 0 && opts.TraderWindow < opts.Window {
+	if tw, ok := a.(TraderWatch); ok && opts.yieldsToTraders() {
 		// Asked once before sending: a run that starts while traders
 		// trade starts with their window.
-		checkTraders(ctx, tw, sender.window, int64(opts.Window), int64(opts.TraderWindow))
-		go func() {
-			yielded <- watchTraders(sendCtx, tw, sender.window, int64(opts.Window), int64(opts.TraderWindow), opts.PollInterval)
-		}()
+		checkTraders(ctx, tw, sender.window, opts)
+		go func() { yielded <- watchTraders(sendCtx, tw, sender.window, opts) }()
 	} else {
 		yielded <- 0
 	}

@@ -37,19 +37,25 @@ const traderPollInterval = 100 * time.Millisecond
 
 // pollInterval is the wait before the next count.
 func pollInterval(w *window, opts RunOptions) time.Duration {
-	if opts.TraderWindow > 0 && opts.TraderWindow < opts.Window && w.currentLimit() == int64(opts.TraderWindow) {
+	if opts.yieldsToTraders() && w.currentLimit() == int64(opts.TraderWindow) {
 		return min(opts.PollInterval, traderPollInterval)
 	}
 	return opts.PollInterval
 }
 
-// watchTraders keeps w's limit to traderWindow while tw says traders are
-// active and to window otherwise (checkTraders), asking every interval
-// until ctx ends. It returns about how long the traders' window was in
-// force.
-func watchTraders(ctx context.Context, tw TraderWatch, w *window, window, traderWindow int64, interval time.Duration) time.Duration {
+// yieldsToTraders says whether the traders' window differs from the
+// window, so that watching for traders can change anything.
+func (o RunOptions) yieldsToTraders() bool {
+	return o.Window > 0 && o.TraderWindow > 0 && o.TraderWindow < o.Window
+}
+
+// watchTraders keeps w's limit to opts.TraderWindow while tw says traders
+// are active and to opts.Window otherwise (checkTraders), asking every
+// PollInterval until ctx ends. It returns about how long the traders'
+// window was in force.
+func watchTraders(ctx context.Context, tw TraderWatch, w *window, opts RunOptions) time.Duration {
 	var yielded time.Duration
-	ticker := time.NewTicker(interval)
+	ticker := time.NewTicker(opts.PollInterval)
 	defer ticker.Stop()
 	for {
 		select {
@@ -57,22 +63,22 @@ func watchTraders(ctx context.Context, tw TraderWatch, w *window, window, trader
 			return yielded
 		case <-ticker.C:
 		}
-		checkTraders(ctx, tw, w, window, traderWindow)
-		if w.currentLimit() == traderWindow {
-			yielded += interval
+		checkTraders(ctx, tw, w, opts)
+		if w.currentLimit() == int64(opts.TraderWindow) {
+			yielded += opts.PollInterval
 		}
 	}
 }
 
 // checkTraders asks tw once and sets w's limit to match; a failed ask
 // keeps the limit as it is.
-func checkTraders(ctx context.Context, tw TraderWatch, w *window, window, traderWindow int64) {
+func checkTraders(ctx context.Context, tw TraderWatch, w *window, opts RunOptions) {
 	active, err := tw.TradersActive(ctx)
 	switch {
 	case err != nil:
 	case active:
-		w.setLimit(traderWindow)
+		w.setLimit(int64(opts.TraderWindow))
 	default:
-		w.setLimit(window)
+		w.setLimit(int64(opts.Window))
 	}
 }

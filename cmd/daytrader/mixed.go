@@ -94,8 +94,8 @@ func (f *mixedFlags) check() ([]string, error) {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 || f.traders < 1 || f.count < 1 {
 		return nil, usagef("--batch, --concurrency, --traders and --count must be at least 1")
 	}
-	if f.opts.Window < -1 || f.opts.TraderWindow < -1 || f.opts.PollInterval < 0 {
-		return nil, usagef("--window (%d) must be at least 1 (or -1: no limit) and --poll (%v) not negative", f.opts.Window, f.opts.PollInterval)
+	if err := checkWindows(f.opts); err != nil {
+		return nil, err
 	}
 	scen := strings.Split(f.scenarios, ",")
 	for _, s := range scen {

@@ -70,7 +70,7 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.opts.Window, "window", workloads.DefaultWindow, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
-	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the --window while traders use the stack (Temporal's task rate on their task queue), so their commands wait behind less (-1: --window always)")
+	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the --window while traders use the stack (a trader's command audited in the last 30 s), so their commands wait behind less (-1: --window always)")
 	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
 	fs.DurationVar(&f.opts.PollInterval, "poll", workloads.DefaultPollInterval, "how often the audit history is counted for progress")
 	fs.BoolVar(&f.strict, "strict", false, "abort at the first malformed line (default: report it and skip it)")
@@ -93,6 +93,19 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// checkWindows refuses --window, --trader-window and --poll values that
+// parse but make no sense (workload run and workload mixed).
+func checkWindows(o workloads.RunOptions) error {
+	if o.Window < -1 || o.TraderWindow < -1 {
+		return usagef("--window (%d) and --trader-window (%d) must be at least 1, or -1 for no limit", o.Window, o.TraderWindow)
+	}
+	// A negative --poll would make the progress timer panic.
+	if o.PollInterval < 0 {
+		return usagef("--poll (%v) must not be negative", o.PollInterval)
+	}
+	return nil
+}
+
 // check refuses flag values that parse but make no sense.
 func (f *runFlags) check() error {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 {
@@ -101,12 +114,11 @@ func (f *runFlags) check() error {
 	if f.memoryLimitMiB < 0 {
 		return usagef("--memory-limit (%d) must be 0 (none) or more", f.memoryLimitMiB)
 	}
-	if f.opts.Window < -1 || f.opts.TraderWindow < -1 {
-		return usagef("--window (%d) and --trader-window (%d) must be at least 1, or -1 for no limit", f.opts.Window, f.opts.TraderWindow)
+	if err := checkWindows(f.opts); err != nil {
+		return err
 	}
-	// A negative --poll would make the progress ticker panic.
-	if f.opts.StallTimeout < 0 || f.opts.PollInterval < 0 {
-		return usagef("--stall-timeout (%v) and --poll (%v) must not be negative", f.opts.StallTimeout, f.opts.PollInterval)
+	if f.opts.StallTimeout < 0 {
+		return usagef("--stall-timeout (%v) must not be negative", f.opts.StallTimeout)
 	}
 	if f.opts.ValidateXSD != "" {
 		if _, err := os.Stat(f.opts.ValidateXSD); err != nil {
