@@ -54,9 +54,15 @@ func isolated(t *testing.T) []string {
 // command that wrongly starts is killed after 20 s.
 func runBinary(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runBinaryAt(t, daytrader, env, args...)
+}
+
+// runBinaryAt is runBinary with another binary: bin, built from this package.
+func runBinaryAt(t *testing.T, bin string, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, daytrader, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(isolated(t), env...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut

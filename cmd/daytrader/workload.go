@@ -22,7 +22,6 @@ import (
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/pgdb"
 	"github.com/daytradinginc/daytrader/internal/stack"
-	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/daytradinginc/daytrader/workloads"
 	"golang.org/x/term"
@@ -295,6 +294,9 @@ type embeddedEnv struct {
 }
 
 func startEmbedded(ctx context.Context, cfg stack.Config, keep bool, logger *slog.Logger, opts stack.DevOptions) (_ *embeddedEnv, err error) {
+	if err := stack.CanRunTemporal(); err != nil {
+		return nil, err // before creating a database it would leave behind
+	}
 	env := &embeddedEnv{keep: keep, logger: logger, stderr: os.Stderr, gc: tuneStackGC()}
 	defer func() {
 		if err != nil {
@@ -422,7 +424,7 @@ func createTemporalDatabases(ctx context.Context, serverURL, runURL string) (fun
 		}
 		return errors.Join(errs...)
 	}
-	for _, db := range []string{name, name + temporal.VisibilitySuffix} {
+	for _, db := range []string{name, name + stack.VisibilitySuffix} {
 		_, drop, err := pgdb.Create(ctx, serverURL, db)
 		if err != nil {
 			return nil, errors.Join(err, dropAll(ctx))

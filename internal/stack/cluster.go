@@ -1,16 +1,10 @@
 package stack
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/daytradinginc/daytrader/temporal"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/resolver"
@@ -32,68 +26,6 @@ const clusterDatabaseSuffix = "_cluster"
 // _visibility for its second one).
 func ClusterDatabaseURL(databaseURL string) (string, error) {
 	return siblingDatabaseURL(databaseURL, clusterDatabaseSuffix)
-}
-
-// StartTemporalNode starts one node of a multi-node Temporal cluster: all
-// four services, the frontend at TEMPORAL_FRONTEND_ADDR (with the HTTP API
-// and the UI when their addresses are set), persistence and membership in
-// ClusterDatabaseURL's databases. The cluster's address is the first of
-// TEMPORAL_FRONTENDS, or this node's frontend. Each node needs a DATA_DIR
-// of its own (it holds the node's lock).
-func StartTemporalNode(ctx context.Context, c Config, internalPortBase int, logger *slog.Logger) (*temporal.Server, error) {
-	pgURL, err := ClusterDatabaseURL(c.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	tlsOpts, err := frontendTLS(c)
-	if err != nil {
-		return nil, err
-	}
-	cluster := &temporal.ClusterOptions{InternalPortBase: internalPortBase}
-	if len(c.TemporalFrontends) > 0 {
-		cluster.Address = c.TemporalFrontends[0]
-	}
-	return temporal.Start(ctx, temporal.Options{
-		DataDir: filepath.Join(c.DataDir, "temporal-node"), Namespace: c.TemporalNamespace,
-		FrontendAddr: c.EmbeddedFrontend, UIAddr: c.TemporalUIAddr, HTTPAddr: c.TemporalHTTPAddr,
-		Logger: logger, PostgresURL: pgURL, Cluster: cluster, TLS: tlsOpts,
-	})
-}
-
-// frontendTLS is what a node's frontend serves TLS with, read from the
-// TEMPORAL_FRONTEND_TLS_* files; nil when none is set. Only the frontend,
-// which clients dial, is encrypted: the services' traffic between the
-// nodes (history, matching, membership on the internal ports) stays
-// plaintext on 127.0.0.1. Half a setting, or the web UI or HTTP API on
-// beside it, stops the node rather than serve anything unencrypted that
-// was meant to be encrypted.
-func frontendTLS(c Config) (*temporal.TLSOptions, error) {
-	files := [][2]string{{"TEMPORAL_FRONTEND_TLS_CERT_PATH", c.FrontendTLSCert},
-		{"TEMPORAL_FRONTEND_TLS_KEY_PATH", c.FrontendTLSKey}, {"TEMPORAL_FRONTEND_TLS_CA_PATH", c.FrontendTLSCA}}
-	var missing []string
-	for _, f := range files {
-		if f[1] == "" {
-			missing = append(missing, f[0])
-		}
-	}
-	switch {
-	case len(missing) == len(files):
-		return nil, nil
-	case len(missing) > 0:
-		return nil, fmt.Errorf("the frontend's TLS needs TEMPORAL_FRONTEND_TLS_CERT_PATH, _KEY_PATH and _CA_PATH; %s not set",
-			strings.Join(missing, " and "))
-	case c.TemporalUIAddr != "" || c.TemporalHTTPAddr != "":
-		return nil, errors.New("with TEMPORAL_FRONTEND_TLS_* only the gRPC frontend serves TLS: " +
-			"set TEMPORAL_UI_ADDR= and TEMPORAL_HTTP_ADDR= (the web UI and the HTTP API would be plaintext)")
-	}
-	pem := make([][]byte, len(files))
-	for i, f := range files {
-		var err error
-		if pem[i], err = os.ReadFile(f[1]); err != nil {
-			return nil, fmt.Errorf("%s: %w", f[0], err)
-		}
-	}
-	return &temporal.TLSOptions{CertPEM: pem[0], KeyPEM: pem[1], CAPEM: pem[2]}, nil
 }
 
 // frontendsScheme is the scheme of the gRPC resolver that serves a

@@ -13,7 +13,6 @@ import (
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/telemetry"
 	"github.com/daytradinginc/daytrader/quotes"
-	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/worker"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,12 +20,23 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
+// TemporalServer is a Temporal server running in this process (package
+// temporal's Server): an interface so that this package builds without
+// go.temporal.io/server for the starter binary (noserver.go).
+type TemporalServer interface {
+	FrontendAddr() string
+	HTTPURL() string
+	UIURL() string
+	Namespace() string
+	Stop() error
+}
+
 // Dev is the whole system in one process: embedded Temporal (unless
 // TemporalAddress names a cluster), the quote server emulator, a worker and
 // the web UI. `daytrader dev` and the end-to-end tests run it.
 type Dev struct {
 	Config   Config
-	Temporal *temporal.Server // nil when TemporalAddress is set
+	Temporal TemporalServer // nil when TemporalAddress is set
 	Quotes   *quotes.Server
 	Client   client.Client
 	DB       *pgxpool.Pool
@@ -79,6 +89,12 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 			d.Close()
 		}
 	}()
+	embedded := c.TemporalAddress == "" && len(c.TemporalFrontends) == 0
+	if embedded {
+		if err := CanRunTemporal(); err != nil {
+			return nil, err // before making a data dir for nothing
+		}
+	}
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -86,7 +102,7 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		OTLPEndpoint: c.OTLPEndpoint, SpanExporter: opts.SpanExporter}); err != nil {
 		return nil, err
 	}
-	if c.TemporalAddress == "" && len(c.TemporalFrontends) == 0 {
+	if embedded {
 		if d.Temporal, err = StartTemporal(ctx, c, logger); err != nil {
 			return nil, fmt.Errorf("embedded Temporal: %w", err)
 		}

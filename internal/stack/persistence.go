@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/daytradinginc/daytrader/temporal"
 )
 
 // TEMPORAL_PERSISTENCE values: where the embedded Temporal server keeps
@@ -20,6 +18,12 @@ const (
 // daytrader, so the audit and Temporal never share tables, and a fresh
 // audit database (workload run --embedded) comes with fresh Temporal ones.
 const temporalDatabaseSuffix = "_temporal"
+
+// VisibilitySuffix is what Temporal adds to its database's name for its
+// visibility database (temporal.VisibilitySuffix; TestVisibilitySuffix
+// holds them equal): said here too so that this package builds without the
+// server for the starter binary.
+const VisibilitySuffix = "_visibility"
 
 // maxIdentifier is PostgreSQL's limit on a name; a longer one is cut
 // silently, which could make two of our names one.
@@ -44,9 +48,9 @@ func siblingDatabaseURL(databaseURL, suffix string) (string, error) {
 		return "", fmt.Errorf("DATABASE_URL %s names no database", Redact(databaseURL))
 	}
 	name += suffix
-	if n := len(name + temporal.VisibilitySuffix); n > maxIdentifier {
+	if n := len(name + VisibilitySuffix); n > maxIdentifier {
 		return "", fmt.Errorf("DATABASE_URL's database name is too long for Temporal's databases (%s%s is %d bytes, at most %d)",
-			name, temporal.VisibilitySuffix, n, maxIdentifier)
+			name, VisibilitySuffix, n, maxIdentifier)
 	}
 	u.Path = "/" + name
 	return u.String(), nil

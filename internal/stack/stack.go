@@ -27,7 +27,6 @@ import (
 	"github.com/daytradinginc/daytrader/migrations"
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/quotes/pgquotes"
-	"github.com/daytradinginc/daytrader/temporal"
 	"github.com/daytradinginc/daytrader/web"
 	"github.com/daytradinginc/daytrader/worker"
 	"github.com/daytradinginc/daytrader/workflows"
@@ -336,20 +335,4 @@ func StartQuoteServer(c Config, logger *slog.Logger) (*quotes.Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// StartTemporal starts the embedded Temporal dev server with its web UI
-// and HTTP API (each off when its address is empty).
-func StartTemporal(ctx context.Context, c Config, logger *slog.Logger) (*temporal.Server, error) {
-	opts := temporal.Options{
-		DataDir: filepath.Join(c.DataDir, "temporal"), Namespace: c.TemporalNamespace,
-		FrontendAddr: c.EmbeddedFrontend, UIAddr: c.TemporalUIAddr, HTTPAddr: c.TemporalHTTPAddr, Logger: logger,
-	}
-	if c.TemporalPersistence == PersistencePostgres {
-		var err error
-		if opts.PostgresURL, err = TemporalDatabaseURL(c.DatabaseURL); err != nil {
-			return nil, err
-		}
-	}
-	return temporal.Start(ctx, opts)
 }
