@@ -8,7 +8,8 @@
 #   scripts/bench-starter.sh [FILE] [workload run flags...]
 #
 # Environment:
-#   STARTER    the binary that runs the workload (default bin/daytrader)
+#   STARTER    the binary that runs the workload (default bin/daytrader;
+#              make bench-starter: bin/daytrader-starter, built without the server)
 #   STACK_BIN  the binary that runs the stack (default bin/daytrader)
 #   KEEP=1     keep the data dir (dev.log, time.txt) and the database
 set -euo pipefail
@@ -77,8 +78,13 @@ time_pid=$!
 anon=0 file_backed=0
 while kill -0 "$time_pid" 2>/dev/null; do
 	pid=$(pgrep -P "$time_pid" | head -1 || true)
-	if [[ -n $pid && -r /proc/$pid/status ]]; then
-		read -r a f < <(awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {print a + 0, f + 0}' "/proc/$pid/status" 2>/dev/null)
+	# Read the status once: the process may exit between a check and a
+	# read, and Debian's awk (mawk) gives up on a missing file before its
+	# END, which left read at EOF and set -e ending the script mid-run.
+	status=
+	[[ -n $pid ]] && status=$(cat "/proc/$pid/status" 2>/dev/null || true)
+	if [[ -n $status ]]; then
+		read -r a f < <(awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {print a + 0, f + 0}' <<<"$status")
 		((a > anon)) && anon=$a
 		((f > file_backed)) && file_backed=$f
 	fi
