@@ -4,11 +4,11 @@ package migrations
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
@@ -43,10 +43,14 @@ func Status(ctx context.Context, databaseURL string) ([]*goose.MigrationStatus, 
 }
 
 func withProvider(ctx context.Context, databaseURL string, use func(*goose.Provider) error) error {
-	db, err := sql.Open("pgx", databaseURL)
+	// Parsed as the pool parses it: DATABASE_URL may carry pgxpool's own
+	// settings (pool_max_conns, ...), which a plain connection would send
+	// to the server as parameters it refuses.
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
-		return fmt.Errorf("migrations: open database: %w", err)
+		return fmt.Errorf("migrations: DATABASE_URL: %w", err)
 	}
+	db := stdlib.OpenDB(*cfg.ConnConfig)
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("migrations: connect: %w", err)

@@ -33,7 +33,8 @@ const (
 // postgresConfigs turns a postgres:// URL into the server's SQL configs
 // for its own database and for visibility's (the URL's database name with
 // VisibilitySuffix). Query parameters (sslmode, ...) become connect
-// attributes, which the plugin passes on to the driver.
+// attributes, which the plugin passes on to the driver; pgxpool's pool_*
+// settings are left out (its own MaxConns bounds the server's pools).
 func postgresConfigs(rawURL string) (main, visibility *config.SQL, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -53,6 +54,9 @@ func postgresConfigs(rawURL string) (main, visibility *config.SQL, err error) {
 	password, _ := u.User.Password()
 	attrs := map[string]string{}
 	for k, v := range u.Query() {
+		if strings.HasPrefix(k, "pool_") {
+			continue // pgxpool's settings of DayTrader's own pool, not the server's
+		}
 		attrs[k] = v[len(v)-1]
 	}
 	cfg := func(database string) *config.SQL {

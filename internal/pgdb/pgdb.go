@@ -11,6 +11,7 @@ import (
 	"regexp"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // databaseIdentifier is what CreateDatabase accepts as a name: an unquoted
@@ -29,8 +30,14 @@ func Create(ctx context.Context, serverURL, name string) (string, func(context.C
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", redact(serverURL))
 	}
+	// As the pool parses it: pool_max_conns and the like are pgxpool's,
+	// and a plain connection would send them to the server, which refuses.
+	cfg, err := pgxpool.ParseConfig(serverURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("DATABASE_URL %s: %w", redact(serverURL), err)
+	}
 	exec := func(ctx context.Context, statement string) error {
-		conn, err := pgx.Connect(ctx, serverURL)
+		conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 		if err != nil {
 			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", redact(serverURL), err)
 		}
