@@ -22,7 +22,18 @@ import (
 // one caller so every billed hit is audited once.
 type QuoteSource interface {
 	GetMany(ctx context.Context, user string, symbols []string) []quotes.Result
+	// ReturnHits hands back the legacy hits of results that will not be
+	// delivered, for the next caller of their symbols to report.
+	ReturnHits(results []quotes.Result)
 }
+
+// lateMargin is how close to its deadline GetQuotes may finish and still
+// return its quotes. Temporal drops a local activity's result that comes
+// after the deadline and runs it again; the legacy hits that attempt had
+// claimed would then be lost to the audit, so an attempt this close hands
+// them back and fails, and the retry (quick: the quotes are cached)
+// reports them.
+const lateMargin = time.Second
 
 // AuditLog is the audit store (audit.Store implements it).
 type AuditLog interface {
@@ -60,8 +71,14 @@ type QuoteResult struct {
 // source allows). It runs as a local activity: it is fast when cached, and
 // the quote client hedges slow legacy replies itself.
 func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
-	out := make(map[string]QuoteResult, len(req.Symbols))
-	for _, r := range a.Quotes.GetMany(ctx, req.User, req.Symbols) {
+	results := a.Quotes.GetMany(ctx, req.User, req.Symbols)
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < lateMargin {
+		a.Quotes.ReturnHits(results)
+		return nil, fmt.Errorf("quotes for %d symbols came %v before the activity's deadline, too late to hand over: "+
+			"their legacy hits go to the retry", len(req.Symbols), time.Until(deadline).Round(time.Millisecond))
+	}
+	out := make(map[string]QuoteResult, len(results))
+	for _, r := range results {
 		res := QuoteResult{Quote: r.Quote, LegacyHit: r.LegacyHit}
 		switch {
 		case r.Err != nil:

@@ -64,3 +64,58 @@ func TestGetQuotesIsBounded(t *testing.T) {
 		t.Errorf("%d fetches ran at once, want between 2 and %d", f.maxRun, quotes.MaxParallelGets)
 	}
 }
+
+// delayFetcher answers each symbol after its own delay, counting calls.
+type delayFetcher struct {
+	delays map[string]time.Duration
+	mu     sync.Mutex
+	calls  int
+}
+
+func (f *delayFetcher) Fetch(_ context.Context, symbol, user string) (trading.Quote, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	time.Sleep(f.delays[symbol])
+	return trading.Quote{Symbol: symbol, User: user, Price: decimal.NewFromInt(7), Cryptokey: "k-" + symbol, FetchedAt: time.Now()}, nil
+}
+
+// TestGetQuotesLateKeepsItsLegacyHits: Temporal drops a local activity's
+// result that comes after its deadline ("LocalActivity completed after
+// activity deadline", seen under load) and runs the activity again. A hit
+// the dropped attempt had claimed was then lost to the audit: the retry
+// found the quote cached and already reported, so a billed fetch had no
+// quoteServer record. Here FAST is fetched in time, SLOW outlasts the
+// deadline; counting, as Temporal does, only results returned in time,
+// every fetch must still be reported as a legacy hit exactly once.
+func TestGetQuotesLateKeepsItsLegacyHits(t *testing.T) {
+	f := &delayFetcher{delays: map[string]time.Duration{"FAST": 20 * time.Millisecond, "SLOW": 1500 * time.Millisecond}}
+	a := &activities.Activities{Quotes: quotes.NewCache(f, nil)}
+	req := activities.QuotesRequest{User: "alice", Symbols: []string{"FAST", "SLOW"}}
+	deadline := time.Now().Add(1200 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	// Its result is dropped whatever it is, as Temporal drops a late one.
+	if _, err := a.GetQuotes(ctx, req); err == nil {
+		if time.Now().Before(deadline) {
+			t.Fatal("the first attempt came back in time: the test did not make it late")
+		}
+		t.Errorf("an attempt that returned %v after its deadline succeeded: Temporal would drop its result", time.Since(deadline))
+	}
+	hits := map[string]int{}
+	retry, err := a.GetQuotes(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sym, r := range retry {
+		if r.Err != "" {
+			t.Errorf("retry: %s: %s", sym, r.Err)
+		}
+		if r.LegacyHit {
+			hits[sym]++
+		}
+	}
+	if f.calls != 2 || hits["FAST"] != 1 || hits["SLOW"] != 1 {
+		t.Errorf("%d legacy fetches, hits reported in results Temporal keeps: %v; want FAST and SLOW once each", f.calls, hits)
+	}
+}
