@@ -315,7 +315,7 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 	conf := serverConfig(stores, addrs.frontend, addrs.http, internalPorts)
 	if opts.TLS != nil {
 		host, _, _ := net.SplitHostPort(s.frontendAddr)
-		conf.Global.TLS = opts.TLS.rootTLS(host)
+		conf.Global.TLS = opts.TLS.rootTLS(host, opts.Cluster != nil)
 		if s.clientTLS, err = opts.TLS.clientConfig(host); err != nil {
 			return err
 		}

@@ -12,9 +12,11 @@ import (
 
 // TLSOptions make the frontend serve gRPC over TLS, as a real cluster or
 // Temporal Cloud does, through the server's own TLS settings
-// (config.RootTLS). Only the frontend is encrypted: the other services
-// talk over loopback, inside this process or, on a cluster node
-// (Options.Cluster), between the nodes' processes on 127.0.0.1.
+// (config.RootTLS). On a cluster node (Options.Cluster) the services'
+// gRPC between the nodes (history, matching, worker: Temporal's
+// "internode") is mutual TLS too, with the same certificate and CA; a
+// single node's services talk inside its process over loopback and stay
+// plaintext. Membership (ringpop) is not Temporal's to encrypt.
 type TLSOptions struct {
 	// CertPEM and KeyPEM are the frontend's certificate (with its chain)
 	// and private key. The certificate must name the frontend's host.
@@ -44,10 +46,14 @@ func (o *TLSOptions) check() error {
 	return nil
 }
 
-// rootTLS is the server's TLS configuration: the frontend's listener, and
-// the system worker's connection to it (the server dials PublicClient's
-// address with SystemWorker's settings). The server takes PEM as base64.
-func (o *TLSOptions) rootTLS(frontendHost string) config.RootTLS {
+// rootTLS is the server's TLS configuration: the frontend's listener, the
+// system worker's connection to it (the server dials PublicClient's
+// address with SystemWorker's settings) and, with internode, the services'
+// listeners and connections between the nodes: each node presents its
+// certificate and requires one signed by the CA (the dialled address is
+// checked against the certificate, 127.0.0.1 for temporal-node). The
+// server takes PEM as base64.
+func (o *TLSOptions) rootTLS(frontendHost string, internode bool) config.RootTLS {
 	b64 := base64.StdEncoding.EncodeToString
 	var root config.RootTLS
 	root.Frontend.Server = config.ServerTLS{CertData: b64(o.CertPEM), KeyData: b64(o.KeyPEM)}
@@ -57,6 +63,11 @@ func (o *TLSOptions) rootTLS(frontendHost string) config.RootTLS {
 	}
 	root.SystemWorker = config.WorkerTLS{CertData: b64(o.CertPEM), KeyData: b64(o.KeyPEM),
 		Client: config.ClientTLS{ServerName: frontendHost, RootCAData: []string{b64(o.CAPEM)}}}
+	if internode {
+		root.Internode.Server = config.ServerTLS{CertData: b64(o.CertPEM), KeyData: b64(o.KeyPEM),
+			RequireClientAuth: true, ClientCAData: []string{b64(o.CAPEM)}}
+		root.Internode.Client = config.ClientTLS{RootCAData: []string{b64(o.CAPEM)}}
+	}
 	return root
 }
 

@@ -22,8 +22,9 @@ func temporalNodeSpec() *spec {
 			"its own TEMPORAL_FRONTEND_ADDR, DATA_DIR and, when on, TEMPORAL_HTTP_ADDR and TEMPORAL_UI_ADDR;\n" +
 			"clients dial every node with TEMPORAL_FRONTENDS, whose first address the cluster records as its own.\n" +
 			"With TEMPORAL_FRONTEND_TLS_CERT_PATH, _KEY_PATH and _CA_PATH (and TEMPORAL_UI_ADDR= TEMPORAL_HTTP_ADDR=)\n" +
-			"the frontend serves only TLS; clients then set the SDK's TEMPORAL_TLS_SERVER_CA_CERT_PATH. Traffic\n" +
-			"between the nodes' services (the internal ports, on 127.0.0.1) stays plaintext.",
+			"the frontend serves only TLS; clients then set the SDK's TEMPORAL_TLS_SERVER_CA_CERT_PATH. The nodes'\n" +
+			"services then talk to each other (the internal ports, on 127.0.0.1) over mutual TLS with the same\n" +
+			"certificate, which must also be valid for 127.0.0.1 and for client authentication, and CA.",
 		settings: slices.Concat([]string{"TEMPORAL_FRONTEND_ADDR", "TEMPORAL_HTTP_ADDR", "TEMPORAL_UI_ADDR", "TEMPORAL_FRONTENDS",
 			"TEMPORAL_NAMESPACE", "DATABASE_URL", "DATA_DIR", "LOG_LEVEL", "LOG_FORMAT"}, nodeOnlySettings()),
 		flags: temporalNodeFlags}

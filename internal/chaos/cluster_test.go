@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/api/adminservice/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -49,11 +50,11 @@ const historyShards = 8
 // every acknowledged command processed exactly once, every ledger exact.
 // Then the killed node is started again and must get shards back.
 //
-// It runs twice: plaintext, and with TLS on both nodes' frontends (a
-// self-signed CA made here), which the workers and the client reach
+// It runs twice: plaintext, and with TLS on both nodes (a self-signed CA
+// made here): their frontends, which the workers and the client reach
 // through the SDK's TEMPORAL_TLS_* variables while a plaintext client is
-// refused. Traffic between the nodes' services stays plaintext on
-// 127.0.0.1, as `temporal-node` serves it.
+// refused, and their services' traffic between the nodes (mutual TLS on
+// the internal ports, which refuse a plaintext connection).
 func TestClusterNodeKill(t *testing.T) {
 	sz := scenarioSizeOr(t, clusterSize)
 	t.Run("plain", func(t *testing.T) { clusterNodeKill(t, sz, false) })
@@ -174,6 +175,7 @@ func (cl *cluster) checkTLS(t *testing.T, workers []*process) {
 	if cl.cfg.TLS != nil {
 		checkPlaintextRefused(t, cl.cfg)
 	}
+	cl.checkInternalPorts(t)
 	if t.Failed() {
 		t.FailNow() // no workload on a cluster whose TLS is not what the test set
 	}
@@ -202,6 +204,43 @@ func checkPlaintextRefused(t *testing.T, cfg stackConfig) {
 	if err == nil || !strings.Contains(out, "TLS off") || !strings.Contains(out, "TEMPORAL_TLS=true") {
 		t.Errorf("a plaintext worker of the TLS nodes: exit %v, output:\n%s\nwant it stopped, saying TLS was off and to set TEMPORAL_TLS=true", err, out)
 	}
+}
+
+// checkInternalPorts: each node's history, matching and worker gRPC ports
+// (the first three of --internal-ports) take a plaintext connection in the
+// plain run and refuse it with TLS on, so the traffic between the nodes is
+// what the run says (a probe that never connects cannot pass the plain run).
+func (cl *cluster) checkInternalPorts(t *testing.T) {
+	t.Helper()
+	wantPlain := cl.cfg.TLS == nil
+	for i, base := range cl.portBases {
+		for port := base; port < base+3; port++ {
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+			if got := plaintextConnects(t, addr); got != wantPlain {
+				t.Errorf("node %d's internal port %s: a plaintext gRPC connection came up: %v, want %v", i+1, addr, got, wantPlain)
+			}
+		}
+	}
+}
+
+// plaintextConnects says whether a gRPC connection without TLS to addr
+// becomes ready (the server's HTTP/2 preface read) within 5 s.
+func plaintextConnects(t *testing.T, addr string) bool {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn.Connect()
+	for state := conn.GetState(); state != connectivity.Ready; state = conn.GetState() {
+		if !conn.WaitForStateChange(ctx, state) {
+			return false
+		}
+	}
+	return true
 }
 
 // dialCluster connects the test's client to the cluster as its processes

@@ -64,12 +64,12 @@ func StartTemporalNode(ctx context.Context, c Config, internalPortBase int, logg
 }
 
 // frontendTLS is what a node's frontend serves TLS with, read from the
-// TEMPORAL_FRONTEND_TLS_* files; nil when none is set. Only the frontend,
-// which clients dial, is encrypted: the services' traffic between the
-// nodes (history, matching, membership on the internal ports) stays
-// plaintext on 127.0.0.1. Half a setting, or the web UI or HTTP API on
-// beside it, stops the node rather than serve anything unencrypted that
-// was meant to be encrypted.
+// TEMPORAL_FRONTEND_TLS_* files; nil when none is set. The same
+// certificate and CA make the services' gRPC between the nodes (history,
+// matching, worker on the internal ports) mutual TLS (temporal.TLSOptions);
+// ringpop's membership traffic is not Temporal's to encrypt. Half a
+// setting, or the web UI or HTTP API on beside it, stops the node rather
+// than serve anything unencrypted that was meant to be encrypted.
 func frontendTLS(c Config) (*temporal.TLSOptions, error) {
 	files := [][2]string{{"TEMPORAL_FRONTEND_TLS_CERT_PATH", c.FrontendTLSCert},
 		{"TEMPORAL_FRONTEND_TLS_KEY_PATH", c.FrontendTLSKey}, {"TEMPORAL_FRONTEND_TLS_CA_PATH", c.FrontendTLSCA}}
