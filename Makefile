@@ -86,7 +86,7 @@ chaos: postgres build
 	CHAOS_WORKLOAD=100User_testWorkLoad $(GO) test -count=1 -timeout 30m -run TestChaosLedger -v ./internal/chaos/
 	CHAOS_USERS=100 CHAOS_LINES=50000 $(GO) test -count=1 -timeout 30m -run TestClusterNodeKill -v ./internal/chaos/
 
-## cluster: a two-node Temporal cluster on Postgres + quote emulator + 2 workers + web (scripts/cluster.sh). Ctrl-C stops.
+## cluster: a two-node Temporal cluster on Postgres + quote emulator + 2 workers + web (scripts/cluster.sh; TLS=1: TLS and internode mTLS). Ctrl-C stops.
 .PHONY: cluster
 cluster: postgres build
 	scripts/cluster.sh

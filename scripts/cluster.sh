@@ -13,7 +13,11 @@
 #
 # Environment: DATABASE_URL (default: scripts/postgres.sh url; Temporal's
 # state goes to NAME_cluster and NAME_cluster_visibility beside its NAME),
-# CLUSTER_DIR (default .data/cluster), DAYTRADER (default bin/daytrader).
+# CLUSTER_DIR (default .data/cluster), DAYTRADER (default bin/daytrader),
+# TLS=1: the nodes serve TLS, to clients and to each other (mutual TLS), with
+# a CA and certificate made once with openssl in $CLUSTER_DIR/tls; the HTTP
+# API and the Temporal UI are off (a node serves them only in plaintext), and
+# every client gets TEMPORAL_TLS_SERVER_CA_CERT_PATH.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +29,38 @@ unset TEMPORAL_ADDRESS # the list replaces it; a stray one must not confuse the 
 
 [[ -x $bin ]] || { echo "cluster.sh: $bin missing: run make build" >&2; exit 1; }
 mkdir -p "$dir"
+
+# make_certs makes, once, a CA and a certificate for 127.0.0.1 and
+# localhost, for servers and clients alike (the nodes present it to each other).
+make_certs() {
+	local tls=$1
+	[[ -s $tls/node.pem ]] && return
+	command -v openssl >/dev/null || { echo "cluster.sh: TLS=1 needs openssl (scripts/deps.sh)" >&2; exit 1; }
+	mkdir -p "$tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=DayTrader cluster CA" \
+		-keyout "$tls/ca-key.pem" -out "$tls/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+		-keyout "$tls/node-key.pem" -out "$tls/node.csr" 2>/dev/null
+	openssl x509 -req -in "$tls/node.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" -CAcreateserial -days 365 \
+		-extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n') \
+		-out "$tls/node.pem" 2>/dev/null
+}
+
+node1_web=(--temporal-http-addr 127.0.0.1:7243 --temporal-ui-addr 127.0.0.1:8233)
+node2_web=(--temporal-http-addr 127.0.0.1:7343 --no-temporal-ui)
+web_ui=(--temporal-ui-url http://127.0.0.1:8233)
+ui_line="http://127.0.0.1:8233 (node 1)"
+client_env="TEMPORAL_FRONTENDS=$TEMPORAL_FRONTENDS"
+if [[ ${TLS:-} == 1 ]]; then
+	make_certs "$dir/tls"
+	export TEMPORAL_FRONTEND_TLS_CERT_PATH=$dir/tls/node.pem TEMPORAL_FRONTEND_TLS_KEY_PATH=$dir/tls/node-key.pem \
+		TEMPORAL_FRONTEND_TLS_CA_PATH=$dir/tls/ca.pem TEMPORAL_TLS_SERVER_CA_CERT_PATH=$dir/tls/ca.pem
+	node1_web=(--temporal-http-addr= --no-temporal-ui)
+	node2_web=(--temporal-http-addr= --no-temporal-ui)
+	web_ui=()
+	ui_line="off (TLS=1: a node serves its UI only in plaintext)"
+	client_env+=" TEMPORAL_TLS_SERVER_CA_CERT_PATH=$TEMPORAL_TLS_SERVER_CA_CERT_PATH"
+fi
 pids=()
 stop() {
 	trap - INT TERM EXIT
@@ -53,25 +89,27 @@ start() {
 
 # The first node creates the databases; the second joins it.
 start node1 "Temporal node running" temporal-node --internal-ports 7234 --temporal-frontend-addr 127.0.0.1:7233 \
-	--temporal-http-addr 127.0.0.1:7243 --temporal-ui-addr 127.0.0.1:8233 --data-dir "$dir/node1"
+	"${node1_web[@]}" --data-dir "$dir/node1"
 start node2 "Temporal node running" temporal-node --internal-ports 7334 --temporal-frontend-addr 127.0.0.1:7333 \
-	--temporal-http-addr 127.0.0.1:7343 --no-temporal-ui --data-dir "$dir/node2"
+	"${node2_web[@]}" --data-dir "$dir/node2"
 start quotes "quote server emulator running" quoteserver
 start worker1 "worker running" worker --data-dir "$dir/worker1" --metrics-addr 127.0.0.1:9101
 start worker2 "worker running" worker --data-dir "$dir/worker2" --metrics-addr 127.0.0.1:9102
-start web "web UI running" web --temporal-ui-url http://127.0.0.1:8233
+start web "web UI running" web "${web_ui[@]}"
 
 cat <<EOF
 
 DayTrader on a two-node Temporal cluster. Ctrl-C stops everything.
 
   Web UI           http://127.0.0.1:8080
-  Temporal UI      http://127.0.0.1:8233 (node 1)
+  Temporal UI      $ui_line
   Clients dial     TEMPORAL_FRONTENDS=$TEMPORAL_FRONTENDS
-  Send a workload  TEMPORAL_FRONTENDS=$TEMPORAL_FRONTENDS $bin workload run ../shared/workloads/10User_testWorkLoad
+  Send a workload  $client_env \\
+                     $bin workload run ../shared/workloads/10User_testWorkLoad
   Kill node 1      kill -9 ${pids[0]}   (node 2 takes its shards over within seconds)
-  Start it again   DATABASE_URL=$DATABASE_URL TEMPORAL_FRONTENDS=$TEMPORAL_FRONTENDS \\
-                     $bin temporal-node --internal-ports 7234 --data-dir $dir/node1 --temporal-ui-addr 127.0.0.1:8233
+  Start it again   DATABASE_URL=$DATABASE_URL $client_env \\
+                     ${TEMPORAL_FRONTEND_TLS_CERT_PATH:+TEMPORAL_FRONTEND_TLS_CERT_PATH=$TEMPORAL_FRONTEND_TLS_CERT_PATH TEMPORAL_FRONTEND_TLS_KEY_PATH=$TEMPORAL_FRONTEND_TLS_KEY_PATH TEMPORAL_FRONTEND_TLS_CA_PATH=$TEMPORAL_FRONTEND_TLS_CA_PATH \\
+                     }$bin temporal-node --internal-ports 7234 --data-dir $dir/node1 ${node1_web[*]}
   Logs             $dir/*.log
 
 EOF

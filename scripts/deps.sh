@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the machine packages DayTrader's tests need, if missing:
 # PostgreSQL (the audit store), xmllint (DUMPLOG schema checks), curl (the
-# README's Temporal HTTP API lines) and Chromium (browser tests of the web UI). Debian/Ubuntu with apt-get; as root, or via
+# README's Temporal HTTP API lines), Chromium (browser tests of the web UI) and openssl
+# (TLS=1 make cluster's certificates). Debian/Ubuntu with apt-get; as root, or via
 # sudo when available. Go modules come from the Go module proxy as usual.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ missing=()
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 command -v curl >/dev/null || missing+=(curl) # the README's curl lines are run by a test
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+command -v openssl >/dev/null || missing+=(openssl) # TLS=1 make cluster makes its certificates with it
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null || missing+=(postgresql)
 
 ((${#missing[@]} == 0)) && exit 0
