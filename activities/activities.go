@@ -72,10 +72,12 @@ type QuoteResult struct {
 // the quote client hedges slow legacy replies itself.
 func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
 	results := a.Quotes.GetMany(ctx, req.User, req.Symbols)
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < lateMargin {
-		a.Quotes.ReturnHits(results)
-		return nil, fmt.Errorf("quotes for %d symbols came %v before the activity's deadline, too late to hand over: "+
-			"their legacy hits go to the retry", len(req.Symbols), time.Until(deadline).Round(time.Millisecond))
+	if deadline, ok := ctx.Deadline(); ok {
+		if left := time.Until(deadline); left < lateMargin {
+			a.Quotes.ReturnHits(results)
+			return nil, fmt.Errorf("quotes for %d symbols came %v before the activity's deadline, too late to hand over: "+
+				"their legacy hits go to the retry", len(req.Symbols), left.Round(time.Millisecond))
+		}
 	}
 	out := make(map[string]QuoteResult, len(results))
 	for _, r := range results {

@@ -7,7 +7,7 @@ import (
 	"embed"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/daytradinginc/daytrader/internal/pgdb"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -43,14 +43,11 @@ func Status(ctx context.Context, databaseURL string) ([]*goose.MigrationStatus, 
 }
 
 func withProvider(ctx context.Context, databaseURL string, use func(*goose.Provider) error) error {
-	// Parsed as the pool parses it: DATABASE_URL may carry pgxpool's own
-	// settings (pool_max_conns, ...), which a plain connection would send
-	// to the server as parameters it refuses.
-	cfg, err := pgxpool.ParseConfig(databaseURL)
+	cfg, err := pgdb.ConnConfig(databaseURL)
 	if err != nil {
 		return fmt.Errorf("migrations: DATABASE_URL: %w", err)
 	}
-	db := stdlib.OpenDB(*cfg.ConnConfig)
+	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("migrations: connect: %w", err)

@@ -1,7 +1,8 @@
 // Package pgdb creates and drops whole PostgreSQL databases: a fresh one
 // keeps a benchmark run (workload run --embedded) or a test apart from every
-// other. It imports nothing of DayTrader, so any package's tests can use it
-// (through internal/testdb) without an import cycle.
+// other. ConnConfig is how a single connection reads a DATABASE_URL (the
+// migrations use it too). It imports nothing of DayTrader, so any package's
+// tests can use it (through internal/testdb) without an import cycle.
 package pgdb
 
 import (
@@ -30,14 +31,12 @@ func Create(ctx context.Context, serverURL, name string) (string, func(context.C
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", nil, fmt.Errorf("DATABASE_URL %q must be a postgres:// URL", redact(serverURL))
 	}
-	// As the pool parses it: pool_max_conns and the like are pgxpool's,
-	// and a plain connection would send them to the server, which refuses.
-	cfg, err := pgxpool.ParseConfig(serverURL)
+	cfg, err := ConnConfig(serverURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("DATABASE_URL %s: %w", redact(serverURL), err)
 	}
 	exec := func(ctx context.Context, statement string) error {
-		conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("connecting to %s: %w (is Postgres running? `scripts/postgres.sh start`)", redact(serverURL), err)
 		}
@@ -54,6 +53,18 @@ func Create(ctx context.Context, serverURL, name string) (string, func(context.C
 		return exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
 	return u.String(), drop, nil
+}
+
+// ConnConfig is what a single connection (not a pool) to databaseURL
+// connects with: the URL parsed as pgxpool parses it, because DATABASE_URL
+// may carry pgxpool's own settings (pool_max_conns, ...), which a plain
+// connection would send to the server as parameters it refuses.
+func ConnConfig(databaseURL string) (*pgx.ConnConfig, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.ConnConfig, nil
 }
 
 // redact hides a password in a database URL for messages.
