@@ -142,6 +142,10 @@ func (s *Server) loadSummary(ctx context.Context, user string) summaryView {
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
+	if err := s.sessions.markSeen(r.Context(), sess.tokenHash); err != nil {
+		// Only the workload starter's yielding reads it: the page is shown.
+		s.log.WarnContext(r.Context(), "recording the dashboard's view", "err", err)
+	}
 	s.renderPage(w, r, http.StatusOK, dashboardView(dashboardData{
 		Page:    s.page(r, "Dashboard", "dashboard"),
 		Summary: s.loadSummary(r.Context(), sess.User),

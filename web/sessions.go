@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -94,6 +95,28 @@ func (st *sessionStore) lookup(ctx context.Context, token string) (session, bool
 		return session{}, false, nil
 	}
 	return s, err == nil, err
+}
+
+// markSeen records that the session opened the dashboard now (see
+// TradersAtScreens).
+func (st *sessionStore) markSeen(ctx context.Context, tokenHash []byte) error {
+	_, err := st.db.Exec(ctx, `UPDATE web_sessions SET seen_at = now() WHERE token_hash = $1`, tokenHash)
+	return err
+}
+
+// TradersAtScreens says whether a session signed in or opened the
+// dashboard within the last d, by the database's clock: someone is about
+// to trade. The workload starter asks it beside the audit's
+// TradersActive, so that its larger backlog has drained by the time a
+// trader who has just arrived sends the first order (workloads.TraderWatch).
+// It reads one entry of an index (migration 00008).
+func TradersAtScreens(ctx context.Context, db *pgxpool.Pool, d time.Duration) (bool, error) {
+	var active bool
+	err := db.QueryRow(ctx, `SELECT coalesce(max(seen_at) > now() - $1::interval, false) FROM web_sessions`, d).Scan(&active)
+	if err != nil {
+		return false, fmt.Errorf("web: sessions' last dashboard: %w", err)
+	}
+	return active, nil
 }
 
 func (st *sessionStore) delete(ctx context.Context, tokenHash []byte) error {

@@ -6,9 +6,10 @@ import (
 )
 
 // TraderWatch is what an AuditReader may also do: say whether traders use
-// the stack (audit.Store: a trader's command, an interactive transaction
-// number, was audited in the last 30 s). While they do, a run keeps at
-// most RunOptions.TraderWindow commands in flight instead of Window.
+// the stack (daytrader's: a trader's command, an interactive transaction
+// number, was audited, or a web session signed in or opened the dashboard,
+// in the last 30 s). While they do, a run keeps at most
+// RunOptions.TraderWindow commands in flight instead of Window.
 //
 // Why: a trader's command waits behind whatever the stack has queued in
 // Temporal's shared history shard, its SQLite writes and the CPU, not in a

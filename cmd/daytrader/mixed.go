@@ -18,7 +18,6 @@ import (
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/daytradinginc/daytrader/workloads"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // `daytrader workload mixed` measures what a bulk workload does to the
@@ -260,7 +259,7 @@ func traderStages(ctx context.Context, env *embeddedEnv, traders []*probe.Trader
 func runBulk(ctx context.Context, env *embeddedEnv, opts workloads.RunOptions, wl workloads.Source) (*workloads.Report, error) {
 	accounts := workflows.NewAccounts(env.dev.Client)
 	accounts.TaskQueue, accounts.Namespace = env.dev.Config.TaskQueue, env.dev.Config.TemporalNamespace
-	reader := bulkOnly{Store: audit.NewStore(env.dev.DB), pool: env.dev.DB}
+	reader := bulkOnly{newAuditWithTraders(env.dev.DB)}
 	return workloads.Run(ctx, wl, accounts, reader, opts)
 }
 
@@ -268,12 +267,11 @@ func runBulk(ctx context.Context, env *embeddedEnv, opts workloads.RunOptions, w
 // would otherwise take the traders' commands for the workload's and end
 // the run before its last commands are audited.
 type bulkOnly struct {
-	*audit.Store
-	pool *pgxpool.Pool
+	auditWithTraders
 }
 
 func (b bulkOnly) CountUserCommandsAfter(ctx context.Context, afterID int64) (count, lastID int64, err error) {
-	err = b.pool.QueryRow(ctx, `
+	err = b.db.QueryRow(ctx, `
 SELECT count(*) FILTER (WHERE event_type = 'userCommand' AND tx_num < $2), coalesce(max(id), $1)
 FROM audit_events WHERE id > $1`, afterID, audit.FirstInteractiveTxNum).Scan(&count, &lastID)
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/pgdb"
 	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/workflows"
@@ -69,7 +68,7 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.opts.BatchSize, "batch", workloads.DefaultBatchSize, "commands of one user per signal (at least 1)")
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.opts.Window, "window", workloads.DefaultWindow, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
-	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the --window while traders use the stack (a trader's command audited in the last 30 s), so their commands wait behind less (-1: --window always)")
+	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the --window while traders use the stack (a trader's command audited, or a trader signed in or on the dashboard, in the last 30 s), so their commands wait behind less (-1: --window always)")
 	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
 	fs.DurationVar(&f.opts.PollInterval, "poll", workloads.DefaultPollInterval, "how often the audit history is counted for progress")
 	fs.BoolVar(&f.strict, "strict", false, "abort at the first malformed line (default: report it and skip it)")
@@ -218,7 +217,7 @@ func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *
 		}
 		accounts := workflows.NewAccounts(env.dev.Client)
 		accounts.TaskQueue, accounts.Namespace = env.dev.Config.TaskQueue, env.dev.Config.TemporalNamespace
-		return accounts, audit.NewStore(env.dev.DB), env.close, nil
+		return accounts, newAuditWithTraders(env.dev.DB), env.close, nil
 	}
 	cl, err := stack.Dial(ctx, cfg, logger, fineProtoOption())
 	if err != nil {
@@ -231,7 +230,7 @@ func workloadTarget(ctx context.Context, cfg stack.Config, f *runFlags, logger *
 	}
 	accounts := workflows.NewAccounts(cl)
 	accounts.TaskQueue, accounts.Namespace = cfg.TaskQueue, cfg.TemporalNamespace
-	return accounts, audit.NewStore(pool), func() { pool.Close(); cl.Close() }, nil
+	return accounts, newAuditWithTraders(pool), func() { pool.Close(); cl.Close() }, nil
 }
 
 // report prints the run's report and fails when the run did not do all
