@@ -102,7 +102,7 @@ stop:
 clean:
 	rm -rf bin
 
-## bench-mixed: web traders' QUOTE latency over HTTP idle and under the 100-user workload (1 and 20 traders), and the workload's rate without them
+## bench-mixed: web traders' QUOTE latency over HTTP idle and under the 100-user workload (1 and 20 traders, and one who arrives mid-run), and the workload's rate without them
 # Each scenario runs on a fresh embedded stack in a process of its own.
 .PHONY: bench-mixed
 bench-mixed: postgres build

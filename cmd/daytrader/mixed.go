@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/internal/probe"
@@ -27,8 +28,9 @@ import (
 
 // mixedScenarios are the scenarios in the order they run: the workload
 // alone (the bulk rate without traders), one trader on an idle stack, one
-// trader under the workload, many traders under the workload.
-var mixedScenarios = []string{"alone", "idle", "one", "many"}
+// trader under the workload, many traders under the workload, one trader
+// who arrives while the workload runs.
+var mixedScenarios = []string{"alone", "idle", "one", "many", "late"}
 
 type mixedFlags struct {
 	opts      workloads.RunOptions
@@ -38,6 +40,10 @@ type mixedFlags struct {
 	scenarios string
 	asJSON    bool
 	isolate   bool
+	// arrive and think are the late trader's: when it signs in after the
+	// workload starts, and how long it looks at the dashboard before its
+	// first command.
+	arrive, think time.Duration
 }
 
 func workloadMixedSpec() *spec {
@@ -49,6 +55,8 @@ func workloadMixedSpec() *spec {
 			"  idle   one trader, no workload\n" +
 			"  one    one trader while FILE runs\n" +
 			"  many   --traders traders while FILE runs\n" +
+			"  late   one trader who signs in --arrive after FILE starts and sends the first command\n" +
+			"         --think later (its latency is reported apart)\n" +
 			"Each trader registers, signs in, adds money and sends QUOTE of a cached symbol through\n" +
 			"POST /commands (session + CSRF, as the dashboard's form) back to back, --count times or\n" +
 			"until the workload is done. Reports the workload's commands/s (and its ratio to alone)\n" +
@@ -76,6 +84,8 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
+	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts")
+	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command")
 	fs.StringVar(&f.scenarios, "scenarios", strings.Join(mixedScenarios, ","), "comma-separated scenarios to run")
 	fs.BoolVar(&f.asJSON, "json", false, "print the reports as JSON")
 	fs.BoolVar(&f.isolate, "isolate", true, "run each scenario in a process of its own (a scenario's stack leaves "+
@@ -92,6 +102,9 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 func (f *mixedFlags) check() ([]string, error) {
 	if f.opts.BatchSize < 1 || f.opts.Concurrency < 1 || f.traders < 1 || f.count < 1 {
 		return nil, usagef("--batch, --concurrency, --traders and --count must be at least 1")
+	}
+	if f.arrive < 0 || f.think < 0 {
+		return nil, usagef("--arrive (%s) and --think (%s) must not be negative", f.arrive, f.think)
 	}
 	if err := checkWindows(f.opts); err != nil {
 		return nil, err
@@ -112,6 +125,8 @@ type mixedResult struct {
 	Rate     float64           `json:"commandsPerSecond,omitempty"`
 	Ratio    float64           `json:"ratioToAlone,omitempty"` // Rate / the alone scenario's
 	Probe    *probe.Report     `json:"probe,omitempty"`
+	// FirstMs is the late trader's first command's wait (its ADD).
+	FirstMs float64 `json:"firstCommandMs,omitempty"`
 	// Stages: where the traders' updates spent their time, from their
 	// accounts' histories.
 	Stages *probe.StageReport `json:"stages,omitempty"`
@@ -162,6 +177,9 @@ func printScenario(w io.Writer, r mixedResult) {
 			fmt.Fprintf(w, " (%.2f of alone)", r.Ratio)
 		}
 	}
+	if r.FirstMs > 0 {
+		fmt.Fprintf(w, "  first command %.1f ms", r.FirstMs)
+	}
 	if r.Probe != nil {
 		fmt.Fprintf(w, "  probe %s", r.Probe)
 		if r.Probe.FirstErr != "" {
@@ -206,6 +224,9 @@ func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl worklo
 		return mixedResult{}, err
 	}
 	defer env.close()
+	if s == "late" {
+		return runLate(ctx, env, f, wl)
+	}
 	res := mixedResult{Scenario: s}
 	var traders []*probe.Trader
 	switch s {
@@ -280,28 +301,105 @@ FROM audit_events WHERE id > $1`, afterID, audit.FirstInteractiveTxNum).Scan(&co
 	return count, lastID, nil
 }
 
-// newTraders registers n traders (mixed<i>), adds money to each and
-// quotes symbol once, so the probe's quotes are answered from the cache.
+// newTraders registers n traders (mixed<i>) and sets each up (setUpTrader).
 func newTraders(ctx context.Context, webURL string, n int, symbol string) ([]*probe.Trader, error) {
 	traders := make([]*probe.Trader, n)
 	for i := range n {
-		t, err := probe.Register(ctx, webURL, fmt.Sprintf("mixed%d", i), "mixed bench password")
+		t, err := probe.Register(ctx, webURL, fmt.Sprintf("mixed%d", i), mixedPassword)
 		if err != nil {
 			return nil, err
 		}
-		for _, form := range []url.Values{
-			{"command": {"ADD"}, "amount": {"10000.00"}},
-			{"command": {"QUOTE"}, "symbol": {symbol}},
-		} {
-			if _, err := t.Command(ctx, form); err != nil {
-				return nil, err
-			}
-		}
-		if cash, err := t.Cash(ctx); err != nil || cash != "10000" {
-			return nil, fmt.Errorf("%s has cash %q after ADD 10000.00 (%v)", t.User, cash, err)
+		if _, err := setUpTrader(ctx, t, symbol); err != nil {
+			return nil, err
 		}
 		traders[i] = t
 	}
 	slog.Debug("traders ready", "n", n)
 	return traders, nil
+}
+
+const mixedPassword = "mixed bench password"
+
+// setUpTrader adds money to t's account and quotes symbol once, so the
+// probe's quotes are answered from the cache; it returns the ADD's wait,
+// the trader's first command.
+func setUpTrader(ctx context.Context, t *probe.Trader, symbol string) (time.Duration, error) {
+	var first time.Duration
+	for i, form := range []url.Values{
+		{"command": {"ADD"}, "amount": {"10000.00"}},
+		{"command": {"QUOTE"}, "symbol": {symbol}},
+	} {
+		took, err := t.Command(ctx, form)
+		if err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			first = took
+		}
+	}
+	if cash, err := t.Cash(ctx); err != nil || cash != "10000" {
+		return 0, fmt.Errorf("%s has cash %q after ADD 10000.00 (%v)", t.User, cash, err)
+	}
+	return first, nil
+}
+
+// runLate runs the late scenario: the workload starts without traders;
+// f.arrive later a trader registers (signed in, on the dashboard), f.think
+// later sends its first command (setUpTrader: its wait is FirstMs), then
+// QUOTEs as in the one scenario until the workload is done.
+func runLate(ctx context.Context, env *embeddedEnv, f *mixedFlags, wl workloads.Source) (mixedResult, error) {
+	res := mixedResult{Scenario: "late"}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bulkDone := make(chan struct{})
+	var bulkErr error
+	go func() {
+		defer close(bulkDone)
+		res.Workload, bulkErr = runBulk(ctx, env, f.opts, wl)
+	}()
+	t, first, err := arriveLate(ctx, env.dev.WebURL, f, bulkDone)
+	if err != nil {
+		cancel()
+		<-bulkDone
+		return mixedResult{Scenario: "late"}, err
+	}
+	p := probe.Quotes(ctx, []*probe.Trader{t}, f.symbol, f.count, bulkDone)
+	<-bulkDone
+	if bulkErr != nil {
+		return mixedResult{Scenario: "late"}, bulkErr
+	}
+	res.Rate, res.Probe, res.FirstMs = res.Workload.CommandsPerSecond, &p, float64(first.Microseconds())/1000
+	res.Stages, err = traderStages(ctx, env, []*probe.Trader{t})
+	return res, err
+}
+
+// arriveLate is the late trader's arrival: it registers f.arrive after
+// the start, sets up f.think later, and returns the trader and its first
+// command's wait. It fails if the workload is done before the first command.
+func arriveLate(ctx context.Context, webURL string, f *mixedFlags, bulkDone <-chan struct{}) (*probe.Trader, time.Duration, error) {
+	if err := sleepUnlessDone(ctx, f.arrive, bulkDone); err != nil {
+		return nil, 0, err
+	}
+	t, err := probe.Register(ctx, webURL, "late0", mixedPassword)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := sleepUnlessDone(ctx, f.think, bulkDone); err != nil {
+		return nil, 0, err
+	}
+	first, err := setUpTrader(ctx, t, f.symbol)
+	return t, first, err
+}
+
+// sleepUnlessDone waits d; it fails if the workload is done first, since
+// the late trader would then not meet it.
+func sleepUnlessDone(ctx context.Context, d time.Duration, bulkDone <-chan struct{}) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-bulkDone:
+		return fmt.Errorf("the workload was done before the late trader's first command: a longer file, or a shorter --arrive or --think")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

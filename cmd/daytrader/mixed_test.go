@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,17 +27,17 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	if err := workloadMixed(ctx, cfg, f, []string{"alone", "idle", "many"}, file, &out); err != nil {
+	if err := workloadMixed(ctx, cfg, f, []string{"alone", "idle", "many", "late"}, file, &out); err != nil {
 		t.Fatal(err)
 	}
 	var res []mixedResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if len(res) != 3 {
-		t.Fatalf("%d results, want 3:\n%s", len(res), out.String())
+	if len(res) != 4 {
+		t.Fatalf("%d results, want 4:\n%s", len(res), out.String())
 	}
-	alone, idle, many := res[0], res[1], res[2]
+	alone, idle, many, late := res[0], res[1], res[2], res[3]
 	if alone.Probe != nil || alone.Workload == nil || alone.Rate <= 0 {
 		t.Errorf("alone: want a workload report and no probe, got %+v", alone)
 	}
@@ -49,8 +50,13 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 	if many.Probe == nil || many.Probe.Traders != 3 || many.Probe.Count < 1 || many.Probe.Errors != 0 || many.Ratio <= 0 {
 		t.Errorf("many: want 3 traders' answers and a ratio to alone, got %+v ratio %v", many.Probe, many.Ratio)
 	}
+	// (--arrive and --think are 0 here: the workload is short.)
+	if late.Workload == nil || late.Workload.Processed != 2999 || late.FirstMs <= 0 || late.Ratio <= 0 ||
+		late.Probe == nil || late.Probe.Traders != 1 || late.Probe.Count < 1 || late.Probe.Errors != 0 {
+		t.Errorf("late: want the workload processed, the first command's wait and one trader's answers, got %+v probe %+v", late, late.Probe)
+	}
 	// Every answered quote is one update in the histories, each stage timed.
-	for _, r := range []mixedResult{idle, many} {
+	for _, r := range []mixedResult{idle, many, late} {
 		if r.Probe == nil || r.Stages == nil || r.Stages.Updates != r.Probe.Count {
 			t.Errorf("%s: stages %+v, want one update per answered quote", r.Scenario, r.Stages)
 			continue
@@ -63,5 +69,16 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 	}
 	if alone.Stages != nil {
 		t.Errorf("alone: stages %+v without traders", alone.Stages)
+	}
+}
+
+// A late trader who would arrive after the workload is done is an error
+// that says what to change, not a scenario without a trader.
+func TestLateTraderAfterTheWorkloadIsAnError(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	_, _, err := arriveLate(context.Background(), "http://127.0.0.1:1", &mixedFlags{arrive: time.Hour}, done)
+	if err == nil || !strings.Contains(err.Error(), "shorter --arrive or --think") {
+		t.Errorf("arriveLate after the workload: %v; want an error naming --arrive and --think", err)
 	}
 }
