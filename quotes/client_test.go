@@ -295,6 +295,9 @@ func TestClientObserveSeesEachFetch(t *testing.T) {
 		}
 		line, _ := bufio.NewReader(conn).ReadString('\n')
 		if strings.HasPrefix(line, "REJ") {
+			// Later than the first timeout, so a hedge goes out first:
+			// a loaded machine did that by itself (CI: 25 ms).
+			time.Sleep(2 * DefaultFirstTimeout)
 			io.WriteString(conn, "ERROR: no such symbol\n")
 			return
 		}
@@ -331,7 +334,9 @@ func TestClientObserveSeesEachFetch(t *testing.T) {
 	if h := got[0]; h.err != nil || h.info.Attempts != 2 || h.info.Winner != 2 || h.info.Elapsed < DefaultFirstTimeout {
 		t.Errorf("hedged fetch observed as %+v, want 2 attempts won by the second after >= 20 ms", h)
 	}
-	if r := got[1]; !errors.Is(r.err, ErrRejected) || r.info.Attempts != 1 || r.info.Winner != 0 {
-		t.Errorf("rejected fetch observed as %+v", r)
+	// A rejection is no attempt's win, however many attempts were out: two
+	// here, unless the client was too starved to hedge before the answer.
+	if r := got[1]; !errors.Is(r.err, ErrRejected) || r.info.Attempts < 1 || r.info.Attempts > 2 || r.info.Winner != 0 {
+		t.Errorf("rejected fetch observed as %+v, want ErrRejected, 1 or 2 attempts and no winner", r)
 	}
 }
