@@ -331,12 +331,18 @@ func TestClientObserveSeesEachFetch(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("observed %d fetches, want 2 (the refused input is not a fetch): %+v", len(got), got)
 	}
-	if h := got[0]; h.err != nil || h.info.Attempts != 2 || h.info.Winner != 2 || h.info.Elapsed < DefaultFirstTimeout {
-		t.Errorf("hedged fetch observed as %+v, want 2 attempts won by the second after >= 20 ms", h)
+	// The first connection never answers, so a hedge wins: the second as a
+	// rule, a later one if the second's answer took longer than the next
+	// wait (25 ms) on a loaded machine.
+	if h := got[0]; h.err != nil || h.info.Attempts < 2 || h.info.Winner < 2 || h.info.Winner > h.info.Attempts ||
+		h.info.Elapsed < DefaultFirstTimeout {
+		t.Errorf("hedged fetch observed as %+v, want a hedge (attempt 2 or later) to win after >= 20 ms", h)
 	}
 	// A rejection is no attempt's win, however many attempts were out: two
-	// here, unless the client was too starved to hedge before the answer.
-	if r := got[1]; !errors.Is(r.err, ErrRejected) || r.info.Attempts < 1 || r.info.Attempts > 2 || r.info.Winner != 0 {
-		t.Errorf("rejected fetch observed as %+v, want ErrRejected, 1 or 2 attempts and no winner", r)
+	// here as a rule, one if the client was too starved to hedge before the
+	// answer, three if the answer came after the second wait too (seen
+	// under load).
+	if r := got[1]; !errors.Is(r.err, ErrRejected) || r.info.Attempts < 1 || r.info.Winner != 0 {
+		t.Errorf("rejected fetch observed as %+v, want ErrRejected, at least one attempt and no winner", r)
 	}
 }
