@@ -190,7 +190,11 @@ func TestClientStopsOnErrorLine(t *testing.T) {
 	f := startFake(t, func(conn net.Conn) {
 		io.WriteString(conn, "ERROR: account suspended\n")
 	})
-	c, _ := NewClient(f.addr, ClientOptions{})
+	// A first timeout far above the fake's answer, so that no hedge goes
+	// out before it on a loaded machine (TestClientObserveSeesEachFetch saw
+	// an answer take 25 ms): a second attempt can only come from the error
+	// line not being taken as final.
+	c, _ := NewClient(f.addr, ClientOptions{FirstTimeout: time.Second})
 	_, info, err := c.FetchWithInfo(context.Background(), "ABC", "bob")
 	if !errors.Is(err, ErrRejected) || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "account suspended") {
 		t.Fatalf("err = %v, want ErrRejected with the server's reason", err)
