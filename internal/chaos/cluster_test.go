@@ -224,7 +224,9 @@ func (cl *cluster) checkInternalPorts(t *testing.T) {
 }
 
 // plaintextConnects says whether a gRPC connection without TLS to addr
-// becomes ready (the server's HTTP/2 preface read) within 5 s.
+// becomes ready (the server's HTTP/2 preface read) within 5 s. The first
+// failed attempt answers no: a TLS port fails it in about a millisecond,
+// and gRPC would only retry it until the 5 s were up.
 func plaintextConnects(t *testing.T, addr string) bool {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -236,7 +238,7 @@ func plaintextConnects(t *testing.T, addr string) bool {
 	defer cancel()
 	conn.Connect()
 	for state := conn.GetState(); state != connectivity.Ready; state = conn.GetState() {
-		if !conn.WaitForStateChange(ctx, state) {
+		if state == connectivity.TransientFailure || !conn.WaitForStateChange(ctx, state) {
 			return false
 		}
 	}
