@@ -265,7 +265,7 @@ func runScenario(ctx context.Context, cfg stack.Config, f *mixedFlags, wl worklo
 }
 
 // traderStages measures the stages of the traders' updates but the two
-// of their setup (newTraders).
+// of their setup (setUpTrader).
 func traderStages(ctx context.Context, env *embeddedEnv, traders []*probe.Trader) (*probe.StageReport, error) {
 	ids := make([]string, len(traders))
 	for i, t := range traders {
