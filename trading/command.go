@@ -153,14 +153,53 @@ func ParseArgs(txNum int64, name string, args []string) (Command, error) {
 // fits the audit store's numeric(20,2) columns.
 var MaxMoney = decimal.New(1, 15)
 
-var (
-	userPattern   = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
-	symbolPattern = regexp.MustCompile(`^[A-Z]{1,3}$`)
-	moneyPattern  = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,2})?$`)
-)
+// The three checks below run several times for every command of a workload
+// (parse, rules, audit), so they are byte loops rather than regexps: the
+// regexps were 2 % of the CPU of the 1,000,000-command run. Their tests hold
+// them to the regexps they replace.
 
 // ValidUser reports whether s is a well-formed user id ([A-Za-z0-9]{1,64}).
-func ValidUser(s string) bool { return userPattern.MatchString(s) }
+func ValidUser(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && !isUpper(c) && !('a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
+// digits returns how many ASCII digits s starts with.
+func digits(s string) int {
+	n := 0
+	for n < len(s) && isDigit(s[n]) {
+		n++
+	}
+	return n
+}
+
+// moneyText reports whether s is digits with an optional 1-2 digit
+// fraction ([0-9]+(\.[0-9]{1,2})?).
+func moneyText(s string) bool {
+	n := digits(s)
+	if n == 0 {
+		return false
+	}
+	if n == len(s) {
+		return true
+	}
+	frac := s[n:]
+	if frac[0] != '.' {
+		return false
+	}
+	f := digits(frac[1:])
+	return f >= 1 && f <= 2 && 1+f == len(frac)
+}
 
 // CheckUser returns nil for a well-formed user id, otherwise the error that
 // says what a user id must be. An id far too long is shown cut short, so a
@@ -186,13 +225,23 @@ func quoteShort(s string, limit int) string {
 }
 
 // ValidSymbol reports whether s is a well-formed stock symbol ([A-Z]{1,3}).
-func ValidSymbol(s string) bool { return symbolPattern.MatchString(s) }
+func ValidSymbol(s string) bool {
+	if len(s) < 1 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isUpper(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseMoney parses a dollar amount or price as the spec reads it: digits with
 // an optional 1-2 digit fraction, value > 0. Anything else is an error that
 // names what was wrong.
 func ParseMoney(what, s string) (decimal.Decimal, error) {
-	if !moneyPattern.MatchString(s) || len(s) > 20 {
+	if !moneyText(s) || len(s) > 20 {
 		return decimal.Decimal{}, fmt.Errorf("%s %q is not a dollar amount like 12 or 12.50", what, s)
 	}
 	d, err := decimal.NewFromString(s)
