@@ -25,7 +25,13 @@ type AccountOptions struct {
 	// MaxCommandsPerRun continues-as-new after this many commands in one run
 	// (0 = no limit): a second, simpler bound on the history's growth.
 	MaxCommandsPerRun int
+	// QuoteTimeout bounds one attempt of a batch's or a trigger's quote
+	// fetch (0: DefaultQuoteTimeout); see quoteActivityOptions.
+	QuoteTimeout time.Duration
 }
+
+// DefaultQuoteTimeout is QuoteTimeout's default.
+const DefaultQuoteTimeout = 15 * time.Second
 
 // DefaultAccountOptions are the production settings. It is a function, not
 // a variable, so that no test or caller can change them for everyone else:
@@ -38,6 +44,7 @@ func DefaultAccountOptions() AccountOptions {
 		MaxChildDelay:     20 * time.Second,
 		MaxHistoryEvents:  20000,
 		MaxCommandsPerRun: 20000,
+		QuoteTimeout:      DefaultQuoteTimeout,
 	}
 }
 

@@ -31,11 +31,27 @@ type fakeQuotes struct {
 	hits   map[string]int
 	down   bool
 	now    func() time.Time
+	// stalls is how many of the next GetMany calls outlive their attempt,
+	// as on an overloaded worker: they return only when ctx ends, with
+	// every symbol failed. calls counts every GetMany.
+	stalls, calls int
 }
 
-func (f *fakeQuotes) GetMany(_ context.Context, user string, symbols []string) []quotes.Result {
+func (f *fakeQuotes) GetMany(ctx context.Context, user string, symbols []string) []quotes.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
+	if f.stalls > 0 {
+		f.stalls--
+		f.mu.Unlock()
+		<-ctx.Done()
+		f.mu.Lock()
+		out := make([]quotes.Result, len(symbols))
+		for i, sym := range symbols {
+			out[i] = quotes.Result{Symbol: sym, Err: ctx.Err()}
+		}
+		return out
+	}
 	out := make([]quotes.Result, len(symbols))
 	for i, sym := range symbols {
 		out[i] = quotes.Result{Symbol: sym}
@@ -385,6 +401,33 @@ func TestQuoteServerDownFailsCommandsClearly(t *testing.T) {
 	}
 	if want := "quote server unreachable"; !contains(errs[0].Message, want) {
 		t.Errorf("error message %q does not say %q", errs[0].Message, want)
+	}
+}
+
+// A batch's quote fetch that outlives its attempt (a worker so loaded that
+// its hundreds of symbols take longer than the timeout) is tried again, and
+// the BUY goes through: the account's commands must not fail because its own
+// worker was busy.
+func TestQuoteFetchOutlivingItsAttemptIsTriedAgain(t *testing.T) {
+	opts := testOptions
+	opts.QuoteTimeout = 2 * time.Second // above GetQuotes' 1 s margin for handing quotes over
+	h := newHarness(t, opts)
+	h.quotes.stalls = 1
+	h.at(time.Second, h.cmd(trading.Add, "100.00"), h.cmd(trading.Buy, "ABC", "50.00"))
+	h.check(10*time.Second, func() {
+		if s := h.summary(); len(s.PendingBuys) != 1 {
+			t.Errorf("pending buys = %+v, want the BUY's", s.PendingBuys)
+		}
+	})
+	h.run(11*time.Second, workflows.AccountInput{User: "alice"})
+	if errs := h.audit.ofType(trading.ErrorEvent); len(errs) != 0 {
+		t.Errorf("errorEvents = %+v, want none", errs)
+	}
+	if got := h.audit.count(trading.QuoteServerEvent); got != 1 {
+		t.Errorf("quoteServer events = %d, want 1 (the retry's hit)", got)
+	}
+	if h.quotes.calls != 2 {
+		t.Errorf("GetMany calls = %d, want 2 (the stalled attempt and its retry)", h.quotes.calls)
 	}
 }
 

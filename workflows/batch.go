@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -173,12 +174,7 @@ func (r *accountRun) prefetchQuotes(ctx workflow.Context, batch []queued, hits [
 	if len(symbols) == 0 {
 		return out
 	}
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		// The quote client gives up after ~4 s itself; a failure becomes a
-		// per-symbol error, so the activity only fails on a worker crash.
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: 3},
-	})
+	ctx = workflow.WithLocalActivityOptions(ctx, quoteActivityOptions(r.opts.QuoteTimeout))
 	var a *activities.Activities
 	req := activities.QuotesRequest{User: r.user, Symbols: symbols}
 	if err := workflow.ExecuteLocalActivity(ctx, a.GetQuotes, req).Get(ctx, &out); err != nil {
@@ -188,6 +184,29 @@ func (r *accountRun) prefetchQuotes(ctx workflow.Context, batch []queued, hits [
 		}
 	}
 	return out
+}
+
+// quoteAttempts is how many times a GetQuotes local activity runs before
+// the commands that needed its quotes fail.
+const quoteAttempts = 3
+
+// quoteActivityOptions are GetQuotes' local activity options; timeout is
+// one attempt's (0: DefaultQuoteTimeout). The quote client gives up on a
+// symbol after ~4 s itself and a failure becomes a per-symbol error, so an
+// attempt fails only on a worker crash or when the worker is so loaded that
+// a batch's hundreds of symbols take longer than timeout. A retry then finds
+// most of them in the worker's cache, where the late attempt left them.
+// ScheduleToClose is what lets it retry at all: left unset it defaults to
+// StartToClose, so the first attempt's timeout used up the whole budget and
+// a 1,000,000-command run on an overloaded worker failed some 10,000 BUYs
+// and QUOTEs with "quote service unavailable: deadline exceeded".
+func quoteActivityOptions(timeout time.Duration) workflow.LocalActivityOptions {
+	timeout = cmp.Or(timeout, DefaultQuoteTimeout)
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    timeout,
+		ScheduleToCloseTimeout: quoteAttempts*timeout + time.Second, // the backoffs: 0.1 s, 0.2 s
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: quoteAttempts},
+	}
 }
 
 // symbolsToFetch lists, sorted, the well-formed symbols the batch's hits and

@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/trading"
@@ -40,10 +39,7 @@ func (w *Workflows) Trigger(ctx workflow.Context, in TriggerInput) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), InvalidInputError, nil)
 	}
 	t := &triggerRun{ctx: ctx, in: in, info: workflow.GetInfo(ctx), logger: workflow.GetLogger(ctx),
-		lactx: workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: 15 * time.Second,
-			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
-		})}
+		lactx: workflow.WithLocalActivityOptions(ctx, quoteActivityOptions(w.opts.QuoteTimeout))}
 	t.followReprices()
 	every := in.CheckEvery
 	if every <= 0 {
