@@ -18,7 +18,9 @@ type triggerRun struct {
 	in     TriggerInput
 	info   *workflow.Info
 	logger log.Logger
-	// lactx runs the local activities (quote, audit of a legacy hit).
+	// lactx runs the local activities (quote, audit of a legacy hit), both
+	// with the options of a quote fetch (quoteActivityOptions): three
+	// attempts and the time for them.
 	lactx workflow.Context
 }
 
