@@ -56,7 +56,7 @@ type auditRecord struct {
 
 // MarshalJSON writes the compact form.
 func (rs AuditRecords) MarshalJSON() ([]byte, error) {
-	return json.Marshal(packAudit(rs))
+	return appendAudit(make([]byte, 0, 64+80*len(rs)), rs)
 }
 
 // UnmarshalJSON reads the compact form or a plain array of trading.Event.
@@ -64,40 +64,18 @@ func (rs *AuditRecords) UnmarshalJSON(b []byte) error {
 	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] != '{' {
 		return json.Unmarshal(b, (*[]trading.Event)(rs))
 	}
+	if fast, err := parseAudit(b); err == nil {
+		*rs = fast
+		return nil
+	}
+	// Not as appendAudit writes it (or not valid): encoding/json reads it,
+	// or says what is wrong with it.
 	var batch auditBatch
 	if err := json.Unmarshal(b, &batch); err != nil {
 		return err
 	}
 	*rs = batch.events()
 	return nil
-}
-
-func packAudit(rs AuditRecords) auditBatch {
-	var batch auditBatch
-	if len(rs) > 0 {
-		batch.KeyPrefix, batch.FirstSeq = splitKey(rs[0].Key)
-		batch.User, batch.Time = rs[0].User, rs[0].Time
-	}
-	batch.Records = make([]auditRecord, len(rs))
-	for i, e := range rs {
-		r := &batch.Records[i]
-		*r = auditRecord{Type: e.Type, Server: e.Server, TxNum: e.TxNum, Command: e.Command, Symbol: e.Symbol,
-			Filename: e.Filename, Action: e.Action, QuoteServerTime: e.QuoteServerTime, Cryptokey: e.Cryptokey, Message: e.Message,
-			Funds: optionalDecimal(e.Funds), Price: optionalDecimal(e.Price)}
-		if e.Key != batch.key(i) {
-			r.Key = e.Key
-		}
-		if e.User != batch.User {
-			r.User = &e.User
-		}
-		// Equal instants in another location would store the same
-		// timestamp, but are kept as they are so the records read back
-		// are the ones written.
-		if e.Time != batch.Time {
-			r.Time = &e.Time
-		}
-	}
-	return batch
 }
 
 func (b *auditBatch) events() AuditRecords {
@@ -141,11 +119,4 @@ func splitKey(key string) (prefix string, seq int64) {
 		return key, 0
 	}
 	return key[:i+1], n
-}
-
-func optionalDecimal(d decimal.NullDecimal) *decimal.Decimal {
-	if !d.Valid {
-		return nil
-	}
-	return &d.Decimal
 }

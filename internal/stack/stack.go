@@ -134,6 +134,9 @@ func dial(ctx context.Context, c Config, logger *slog.Logger, tel *telemetry.Tel
 		return nil, err
 	}
 	opts.ConnectionOptions.DialOptions = append(slices.Clip(opts.ConnectionOptions.DialOptions), extra...)
+	// The same JSON payloads as the SDK's default converter, with the audit
+	// records of a batch written and read without reflection.
+	opts.DataConverter = activities.DataConverter()
 	// The SDK logs every workflow-level event at info; keep it to warnings.
 	quiet := slog.New(&levelHandler{min: slog.LevelWarn, Handler: logger.Handler()})
 	opts.Logger = sdklog.NewStructuredLogger(quiet)
