@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/daytradinginc/daytrader/quotes/pgquotes"
 	"github.com/daytradinginc/daytrader/quotes/quotestest"
 	"github.com/daytradinginc/daytrader/trading"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -21,7 +23,21 @@ import (
 // shared table.
 func worker(t *testing.T, dbURL string, l *quotestest.Fetcher) *quotes.Cache {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), dbURL)
+	return countedWorker(t, dbURL, l, nil)
+}
+
+// countedWorker is worker with statements counting the statements its pool
+// runs (nil: not counted).
+func countedWorker(t *testing.T, dbURL string, l *quotestest.Fetcher, statements *atomic.Int64) *quotes.Cache {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if statements != nil {
+		cfg.ConnConfig.Tracer = statementCounter{statements}
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +45,16 @@ func worker(t *testing.T, dbURL string, l *quotestest.Fetcher) *quotes.Cache {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return quotes.NewSharedCache(l, pgquotes.NewStore(pool, quiet), l.Clock.Now)
 }
+
+// statementCounter counts the statements a pool starts.
+type statementCounter struct{ n *atomic.Int64 }
+
+func (c statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // newLegacy stands for the billed legacy quote server, each fetch taking
 // delay.
@@ -114,6 +140,25 @@ func TestOneFetchPerSymbolForAllWorkers(t *testing.T) {
 	l.Clock.Advance(trading.QuoteValidity + time.Second)
 	l.ResetCounts()
 	checkOnceEach(t, l, lookupAll(t, caches, symbols, 8), symbols)
+}
+
+// TestLookupsTogetherShareStatements: 300 symbols looked up at once, each
+// fetched once, take a few grouped statements, not a lookup, a claim and a
+// store each (900).
+func TestLookupsTogetherShareStatements(t *testing.T) {
+	dbURL := testdb.URL(t)
+	l := newLegacy(20 * time.Millisecond)
+	var statements atomic.Int64
+	c := countedWorker(t, dbURL, l, &statements)
+	var symbols []string
+	for i := range 300 {
+		symbols = append(symbols, fmt.Sprintf("G%03d", i))
+	}
+	checkOnceEach(t, l, lookupAll(t, []*quotes.Cache{c}, symbols, 1), symbols)
+	if n := statements.Load(); n > 100 {
+		t.Errorf("%d statements for %d symbols fetched at once, want at most 100", n, len(symbols))
+	}
+	t.Logf("%d statements for %d symbols", statements.Load(), len(symbols))
 }
 
 // TestAFailedFetchLetsAnotherWorkerFetch: the worker holding the lease
