@@ -21,7 +21,7 @@ import (
 // a bounded number of symbols at a time, and reports a legacy hit to exactly
 // one caller so every billed hit is audited once.
 type QuoteSource interface {
-	GetMany(ctx context.Context, user string, symbols []string) []quotes.Result
+	GetMany(ctx context.Context, user, claimant string, symbols []string) []quotes.Result
 	// ReturnHits hands back the legacy hits of results that will not be
 	// delivered, for the next caller of their symbols to report.
 	ReturnHits(results []quotes.Result)
@@ -57,6 +57,10 @@ type Activities struct {
 type QuotesRequest struct {
 	User    string   `json:"user"`
 	Symbols []string `json:"symbols"`
+	// Claimant names the work the quotes are for, the same each time a
+	// lost workflow task runs it again (quotes.Cache.GetMany): the audit
+	// key its legacy hits' records start at.
+	Claimant string `json:"claimant,omitempty"`
 }
 
 // QuoteResult is one symbol's answer. Err is a message, not an error, so a
@@ -71,7 +75,7 @@ type QuoteResult struct {
 // source allows). It runs as a local activity: it is fast when cached, and
 // the quote client hedges slow legacy replies itself.
 func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
-	results := a.Quotes.GetMany(ctx, req.User, req.Symbols)
+	results := a.Quotes.GetMany(ctx, req.User, req.Claimant, req.Symbols)
 	if deadline, ok := ctx.Deadline(); ok {
 		if left := time.Until(deadline); left < lateMargin {
 			a.Quotes.ReturnHits(results)

@@ -64,12 +64,13 @@ type Cache struct {
 }
 
 // cacheEntry is one fetched quote and who must report it as a legacy hit;
-// claimed and owner.gone are guarded by Cache.mu. A quote another process
-// was billed for is claimed from the start.
+// claimed, claimant and owner.gone are guarded by Cache.mu. A quote another
+// process was billed for is claimed from the start.
 type cacheEntry struct {
-	quote   trading.Quote
-	owner   *getCall
-	claimed bool
+	quote    trading.Quote
+	owner    *getCall
+	claimed  bool
+	claimant string // who it was reported to, if it named itself
 }
 
 // getCall identifies one Get call; gone is set (under Cache.mu) when it
@@ -108,13 +109,18 @@ func (c *Cache) Stats() CacheStats {
 // is true for the one caller that must audit the fetch (see Cache). Errors
 // are not cached: the next Get asks again.
 func (c *Cache) Get(ctx context.Context, symbol, user string) (q trading.Quote, legacyHit bool, err error) {
+	return c.get(ctx, symbol, user, "")
+}
+
+// get is Get for claimant (see GetMany; "": none).
+func (c *Cache) get(ctx context.Context, symbol, user, claimant string) (q trading.Quote, legacyHit bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return trading.Quote{}, false, err
 	}
 	me := &getCall{}
 	c.mu.Lock()
 	if e := c.entries[symbol]; e != nil && e.quote.ValidAt(c.now()) {
-		legacyHit = c.claimLocked(e, me)
+		legacyHit = c.claimLocked(e, me, claimant)
 		c.mu.Unlock()
 		c.hits.Add(1)
 		return e.quote, legacyHit, nil
@@ -153,7 +159,7 @@ func (c *Cache) Get(ctx context.Context, symbol, user string) (q trading.Quote, 
 		}
 		e := r.Val.(*cacheEntry)
 		c.mu.Lock()
-		legacyHit = c.claimLocked(e, me)
+		legacyHit = c.claimLocked(e, me, claimant)
 		c.mu.Unlock()
 		return e.quote, legacyHit, nil
 	case <-ctx.Done():
@@ -199,18 +205,23 @@ func (c *Cache) ReturnHits(results []Result) {
 		if !r.LegacyHit || e == nil || e.quote.Cryptokey != r.Quote.Cryptokey || !e.quote.FetchedAt.Equal(r.Quote.FetchedAt) {
 			continue
 		}
-		e.claimed = false
+		e.claimed, e.claimant = false, ""
 		e.owner.gone = true // any caller may claim it now
 	}
 }
 
-// claimLocked reports whether caller me must report e as a legacy hit, and
-// if so marks it reported. c.mu is held.
-func (c *Cache) claimLocked(e *cacheEntry, me *getCall) bool {
-	if e.claimed || (e.owner != me && !e.owner.gone) {
+// claimLocked reports whether caller me, for claimant, must report e as a
+// legacy hit, and if so marks it reported. A claimant it was reported to
+// is told again: the claimant asks again only when its first answer was
+// lost (see GetMany). c.mu is held.
+func (c *Cache) claimLocked(e *cacheEntry, me *getCall, claimant string) bool {
+	if e.claimed {
+		return claimant != "" && e.claimant == claimant
+	}
+	if e.owner != me && !e.owner.gone {
 		return false
 	}
-	e.claimed = true
+	e.claimed, e.claimant = true, claimant
 	return true
 }
 
@@ -227,7 +238,14 @@ const MaxParallelGets = 32
 
 // GetMany gets the quotes of symbols in parallel for user, one Result per
 // symbol in the same order. A symbol listed twice shares one fetch.
-func (c *Cache) GetMany(ctx context.Context, user string, symbols []string) []Result {
+//
+// claimant names the one piece of work the quotes are for, the same each
+// time it is run again ("": none). A workflow task that ran GetQuotes can be
+// lost after it (timed out on an overloaded worker: "Workflow task not
+// found"); its history then never got the result, and the task run again
+// asks for the same quotes, now cached. Its legacy hits are reported to it
+// again, so they are audited once, by the run that reaches the history.
+func (c *Cache) GetMany(ctx context.Context, user, claimant string, symbols []string) []Result {
 	results := make([]Result, len(symbols))
 	slots := make(chan struct{}, MaxParallelGets)
 	var wg sync.WaitGroup
@@ -235,7 +253,7 @@ func (c *Cache) GetMany(ctx context.Context, user string, symbols []string) []Re
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			q, hit, err := c.Get(ctx, symbol, user)
+			q, hit, err := c.get(ctx, symbol, user, claimant)
 			results[i] = Result{Symbol: symbol, Quote: q, LegacyHit: hit, Err: err}
 		})
 	}

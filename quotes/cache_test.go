@@ -212,7 +212,7 @@ func TestCacheGetMany(t *testing.T) {
 	clock := quotestest.NewClock(time.Now())
 	f := &quotestest.Fetcher{Clock: clock}
 	c := NewCache(f, clock.Now)
-	results := c.GetMany(context.Background(), "alice", []string{"ABC", "DEF", "ABC", "GHI"})
+	results := c.GetMany(context.Background(), "alice", "", []string{"ABC", "DEF", "ABC", "GHI"})
 	if len(results) != 4 {
 		t.Fatalf("%d results, want 4", len(results))
 	}
@@ -243,7 +243,7 @@ func TestCacheOverEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewCache(client, nil)
-	results := c.GetMany(context.Background(), "alice", []string{"ABC", "ABC", "ZZ", "ABC"})
+	results := c.GetMany(context.Background(), "alice", "", []string{"ABC", "ABC", "ZZ", "ABC"})
 	hits := 0
 	for _, r := range results {
 		if r.Err != nil {

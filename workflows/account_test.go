@@ -37,7 +37,7 @@ type fakeQuotes struct {
 	stalls, calls int
 }
 
-func (f *fakeQuotes) GetMany(ctx context.Context, user string, symbols []string) []quotes.Result {
+func (f *fakeQuotes) GetMany(ctx context.Context, user, _ string, symbols []string) []quotes.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++

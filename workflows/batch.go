@@ -176,7 +176,10 @@ func (r *accountRun) prefetchQuotes(ctx workflow.Context, batch []queued, hits [
 	}
 	ctx = workflow.WithLocalActivityOptions(ctx, quoteActivityOptions(r.opts.QuoteTimeout))
 	var a *activities.Activities
-	req := activities.QuotesRequest{User: r.user, Symbols: symbols}
+	// The claimant is the key of the batch's first audit record: the same
+	// when a lost workflow task runs the batch again.
+	claimant := fmt.Sprintf("%s/%s/%d", r.wfID, r.st.ChainID, r.st.EventSeq+1)
+	req := activities.QuotesRequest{User: r.user, Symbols: symbols, Claimant: claimant}
 	if err := workflow.ExecuteLocalActivity(ctx, a.GetQuotes, req).Get(ctx, &out); err != nil {
 		// Quotes unavailable: commands that need one fail with a clear error.
 		for _, sym := range symbols {

@@ -97,7 +97,8 @@ func (t *triggerRun) followReprices() {
 func (t *triggerRun) check() {
 	var quotes map[string]activities.QuoteResult
 	var a *activities.Activities
-	req := activities.QuotesRequest{User: t.in.User, Symbols: []string{t.in.Key.Symbol}}
+	// The claimant is the key this check's legacy hit is audited under.
+	req := activities.QuotesRequest{User: t.in.User, Symbols: []string{t.in.Key.Symbol}, Claimant: t.hitKey(t.in.Checks + 1)}
 	if err := workflow.ExecuteLocalActivity(t.lactx, a.GetQuotes, req).Get(t.ctx, &quotes); err != nil {
 		t.logger.Warn("trigger price check failed", "err", err)
 		return
@@ -119,11 +120,16 @@ func (t *triggerRun) check() {
 // auditLegacyHit records the billed quote this watcher fetched itself.
 func (t *triggerRun) auditLegacyHit(q trading.Quote) {
 	ev := trading.QuoteEvent(q, 1)
-	ev.Key = fmt.Sprintf("%s/%s/q%d", t.info.WorkflowExecution.ID, t.info.FirstRunID, t.in.Checks)
+	ev.Key = t.hitKey(t.in.Checks)
 	var a *activities.Activities
 	if err := workflow.ExecuteLocalActivity(t.lactx, a.WriteAudit, activities.AuditRecords{ev}).Get(t.ctx, nil); err != nil {
 		t.logger.Error("auditing a trigger's quote failed", "err", err)
 	}
+}
+
+// hitKey is the audit key of the legacy hit of check number n.
+func (t *triggerRun) hitKey(n int64) string {
+	return fmt.Sprintf("%s/%s/q%d", t.info.WorkflowExecution.ID, t.info.FirstRunID, n)
 }
 
 // tellAccount signals the hit; the account prices it again itself.
