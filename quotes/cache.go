@@ -21,10 +21,13 @@ type Fetcher interface {
 // caller among all the processes fetches it with fetch while the others
 // wait for that quote, and that caller alone gets billed=true (it paid for
 // the legacy hit, so it must see it audited). A quote fetched but not
-// shared (the store failing) is still returned, billed.
+// shared (the store failing) is still returned, billed. A quote this
+// caller fetches is stored as billed to claimant (see GetMany; "": none); a
+// quote another fetch paid for comes with billedTo, the claimant it was
+// billed to, which is then told of it again in any process.
 type Shared interface {
-	Get(ctx context.Context, symbol string, now func() time.Time,
-		fetch func(context.Context) (trading.Quote, error)) (q trading.Quote, billed bool, err error)
+	Get(ctx context.Context, symbol, claimant string, now func() time.Time,
+		fetch func(context.Context) (trading.Quote, error)) (q trading.Quote, billed bool, billedTo string, err error)
 }
 
 // CacheStats are a cache's counters since it was made.
@@ -142,11 +145,13 @@ func (c *Cache) get(ctx context.Context, symbol, user, claimant string) (q tradi
 			return e, nil
 		}
 		c.mu.Unlock()
-		q, billed, err := c.fetch(fetchCtx, symbol, user)
+		q, billed, billedTo, err := c.fetch(fetchCtx, symbol, user, claimant)
 		if err != nil {
 			return nil, err
 		}
-		e := &cacheEntry{quote: q, owner: me, claimed: !billed}
+		// Another's quote is claimed from the start, by the claimant it
+		// was billed to, if that is known.
+		e := &cacheEntry{quote: q, owner: me, claimed: !billed, claimant: billedTo}
 		c.mu.Lock()
 		c.entries[symbol] = e
 		c.mu.Unlock()
@@ -171,8 +176,9 @@ func (c *Cache) get(ctx context.Context, symbol, user, claimant string) (q tradi
 }
 
 // fetch gets symbol's quote from the Shared cache, or else from the legacy
-// server; billed says this process paid for it.
-func (c *Cache) fetch(ctx context.Context, symbol, user string) (trading.Quote, bool, error) {
+// server; billed says this process paid for it, billedTo who another fetch
+// billed it to.
+func (c *Cache) fetch(ctx context.Context, symbol, user, claimant string) (q trading.Quote, billed bool, billedTo string, err error) {
 	legacy := func(ctx context.Context) (trading.Quote, error) {
 		c.fetches.Add(1)
 		q, err := c.fetcher.Fetch(ctx, symbol, user)
@@ -183,13 +189,13 @@ func (c *Cache) fetch(ctx context.Context, symbol, user string) (trading.Quote, 
 	}
 	if c.shared == nil {
 		q, err := legacy(ctx)
-		return q, err == nil, err
+		return q, err == nil, "", err
 	}
-	q, billed, err := c.shared.Get(ctx, symbol, c.now, legacy)
+	q, billed, billedTo, err = c.shared.Get(ctx, symbol, claimant, c.now, legacy)
 	if err == nil && !billed {
 		c.sharedHits.Add(1)
 	}
-	return q, billed, err
+	return q, billed, billedTo, err
 }
 
 // ReturnHits hands back the legacy hits reported in results, whose caller

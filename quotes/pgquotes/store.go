@@ -73,13 +73,14 @@ func NewStore(pool *pgxpool.Pool, logger *slog.Logger) *Store {
 
 // row is what the table holds for a symbol.
 type row struct {
-	quote  trading.Quote // zero FetchedAt: none stored yet
-	leased bool          // a worker is fetching it now
+	quote    trading.Quote // zero FetchedAt: none stored yet
+	leased   bool          // a worker is fetching it now
+	claimant string        // who quote was billed to (quotes.Cache's claimant)
 }
 
 const selectQuotes = `
 SELECT symbol, coalesce(price::text, ''), coalesce(quote_server_time, 0), coalesce(cryptokey, ''), coalesce(quoted_user, ''),
-       fetched_at, coalesce(lease_until > now(), false)
+       fetched_at, coalesce(lease_until > now(), false), coalesce(claimant, '')
 FROM quote_cache WHERE symbol = ANY($1)`
 
 // claimFetches takes each symbol's lease for its owner ($1, $2) unless
@@ -97,31 +98,32 @@ RETURNING symbol, lease_owner`
 const storeQuotes = `
 UPDATE quote_cache AS c
 SET price = t.price::numeric, quote_server_time = t.server_time, cryptokey = t.cryptokey, quoted_user = t.quoted_user,
-    fetched_at = t.fetched_at, lease_owner = NULL, lease_until = NULL
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[])
-     AS t(symbol, owner, price, server_time, cryptokey, quoted_user, fetched_at)
+    fetched_at = t.fetched_at, claimant = nullif(t.claimant, ''), lease_owner = NULL, lease_until = NULL
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+     AS t(symbol, owner, price, server_time, cryptokey, quoted_user, fetched_at, claimant)
 WHERE c.symbol = t.symbol AND c.lease_owner = t.owner`
 
 const releaseLease = `
 UPDATE quote_cache SET lease_owner = NULL, lease_until = NULL WHERE symbol = $1 AND lease_owner = $2`
 
-// Get returns symbol's quote valid at now() from the table, or fetches it
-// with fetch when this caller wins the lease (billed: true), or waits for
-// the worker that did. When the table cannot be used it fetches without it
+// Get returns symbol's quote valid at now() from the table with the
+// claimant it was billed to, or fetches it with fetch when this caller wins
+// the lease (billed: true; stored as billed to claimant), or waits for the
+// worker that did. When the table cannot be used it fetches without it
 // (billed, not shared), so quotes never depend on the database.
-func (s *Store) Get(ctx context.Context, symbol string, now func() time.Time,
-	fetch func(context.Context) (trading.Quote, error)) (trading.Quote, bool, error) {
+func (s *Store) Get(ctx context.Context, symbol, claimant string, now func() time.Time,
+	fetch func(context.Context) (trading.Quote, error)) (trading.Quote, bool, string, error) {
 	me := rand.Text()
 	wait := firstPoll
 	for {
 		r, err := s.look(ctx, symbol)
 		if err == nil && r.quote.ValidAt(now()) {
-			return r.quote, false, nil
+			return r.quote, false, r.claimant, nil
 		}
 		if err == nil && !r.leased {
 			var claimed bool
 			if claimed, err = s.claim(ctx, symbol, me, now()); err == nil && claimed {
-				return s.fetchAndShare(ctx, symbol, me, fetch)
+				return s.fetchAndShare(ctx, symbol, me, claimant, fetch)
 			}
 			if err == nil {
 				continue // another worker claimed or stored it just now: look again
@@ -130,11 +132,11 @@ func (s *Store) Get(ctx context.Context, symbol string, now func() time.Time,
 		if err != nil {
 			s.logger.Warn("shared quote cache unavailable, fetching without it", "symbol", symbol, "err", err)
 			q, err := fetch(ctx)
-			return q, err == nil, err
+			return q, err == nil, "", err
 		}
 		select {
 		case <-ctx.Done():
-			return trading.Quote{}, false, ctx.Err()
+			return trading.Quote{}, false, "", ctx.Err()
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, maxPoll)
@@ -162,7 +164,7 @@ func (s *Store) lookAll(ctx context.Context, symbols []string) ([]row, error) {
 		var price string
 		var fetchedAt *time.Time
 		if err := rows.Scan(&r.quote.Symbol, &price, &r.quote.QuoteServerTime, &r.quote.Cryptokey, &r.quote.User,
-			&fetchedAt, &r.leased); err != nil {
+			&fetchedAt, &r.leased, &r.claimant); err != nil {
 			return nil, err
 		}
 		if fetchedAt != nil {
@@ -269,10 +271,11 @@ func retryDeadlocks(statement func() error) error {
 	return err
 }
 
-// storeCall stores q as symbol's quote under the lease owner holds.
+// storeCall stores q as symbol's quote, billed to claimant, under the
+// lease owner holds.
 type storeCall struct {
-	symbol, owner string
-	q             trading.Quote
+	symbol, owner, claimant string
+	q                       trading.Quote
 }
 
 // storeAll stores the quotes in one statement.
@@ -281,12 +284,13 @@ func (s *Store) storeAll(ctx context.Context, calls []storeCall) ([]struct{}, er
 	n := len(calls)
 	symbols, owners, prices := make([]string, n), make([]string, n), make([]string, n)
 	serverTimes, keys, users, fetched := make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n)
+	claimants := make([]string, n)
 	for i, c := range calls {
-		symbols[i], owners[i], prices[i] = c.symbol, c.owner, c.q.Price.String()
+		symbols[i], owners[i], prices[i], claimants[i] = c.symbol, c.owner, c.q.Price.String(), c.claimant
 		serverTimes[i], keys[i], users[i], fetched[i] = c.q.QuoteServerTime, c.q.Cryptokey, c.q.User, c.q.FetchedAt
 	}
 	err := retryDeadlocks(func() error {
-		_, err := s.pool.Exec(ctx, storeQuotes, symbols, owners, prices, serverTimes, keys, users, fetched)
+		_, err := s.pool.Exec(ctx, storeQuotes, symbols, owners, prices, serverTimes, keys, users, fetched, claimants)
 		return err
 	})
 	if err != nil {
@@ -297,8 +301,8 @@ func (s *Store) storeAll(ctx context.Context, calls []storeCall) ([]struct{}, er
 
 // fetchAndShare fetches under the lease me holds and stores the quote for
 // the others; a quote that cannot be stored is still this caller's, billed.
-func (s *Store) fetchAndShare(ctx context.Context, symbol, me string,
-	fetch func(context.Context) (trading.Quote, error)) (trading.Quote, bool, error) {
+func (s *Store) fetchAndShare(ctx context.Context, symbol, me, claimant string,
+	fetch func(context.Context) (trading.Quote, error)) (trading.Quote, bool, string, error) {
 	q, err := fetch(ctx)
 	dbCtx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
@@ -306,10 +310,10 @@ func (s *Store) fetchAndShare(ctx context.Context, symbol, me string,
 		if _, rerr := s.pool.Exec(dbCtx, releaseLease, symbol, me); rerr != nil {
 			s.logger.Warn("shared quote cache: releasing a lease", "symbol", symbol, "err", rerr)
 		}
-		return q, false, err
+		return q, false, "", err
 	}
-	if _, err := s.stores.do(dbCtx, storeCall{symbol: symbol, owner: me, q: q}); err != nil {
+	if _, err := s.stores.do(dbCtx, storeCall{symbol: symbol, owner: me, claimant: claimant, q: q}); err != nil {
 		s.logger.Warn("shared quote cache: storing a quote (the other workers will fetch it again)", "symbol", symbol, "err", err)
 	}
-	return q, true, nil
+	return q, true, "", nil
 }

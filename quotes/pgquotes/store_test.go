@@ -161,6 +161,33 @@ func TestLookupsTogetherShareStatements(t *testing.T) {
 	t.Logf("%d statements for %d symbols", statements.Load(), len(symbols))
 }
 
+// TestAnotherWorkerTellsTheSameClaimant: a worker fetched for a batch and
+// died before the batch's workflow task completed; the batch, run again on
+// another worker, finds the quote in the table and is told of the legacy
+// hit, so it is audited. Another claimant is not told.
+func TestAnotherWorkerTellsTheSameClaimant(t *testing.T) {
+	dbURL := testdb.URL(t)
+	l := newLegacy(0)
+	dead, other := worker(t, dbURL, l), worker(t, dbURL, l)
+	if r := dead.GetMany(context.Background(), "alice", "account-alice/c/7", []string{"ABC"}); r[0].Err != nil || !r[0].LegacyHit {
+		t.Fatalf("the first worker's fetch = %+v; want a billed quote", r[0])
+	}
+	// Others ask first, so the other worker has the quote in its own cache
+	// by the time the batch runs again.
+	for _, c := range []struct {
+		claimant string
+		told     bool
+	}{{"account-bob/c/3", false}, {"", false}, {"account-alice/c/7", true}, {"account-alice/c/7", true}} {
+		r := other.GetMany(context.Background(), "alice", c.claimant, []string{"ABC"})
+		if r[0].Err != nil || r[0].LegacyHit != c.told {
+			t.Errorf("claimant %q on the other worker: legacy hit %v, err %v; want %v", c.claimant, r[0].LegacyHit, r[0].Err, c.told)
+		}
+	}
+	if n := l.CallsOf("ABC"); n != 1 {
+		t.Errorf("%d legacy fetches of ABC, want 1", n)
+	}
+}
+
 // TestAFailedFetchLetsAnotherWorkerFetch: the worker holding the lease
 // fails to fetch; the lease is given back and the other worker's lookup
 // fetches and is billed, once.
