@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
+	"github.com/daytradinginc/daytrader/internal/stack"
 	"github.com/daytradinginc/daytrader/internal/stacktest"
+	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/daytradinginc/daytrader/workflows"
 	"github.com/shopspring/decimal"
@@ -307,6 +309,7 @@ func TestChaosLedger(t *testing.T) {
 	if stats.Accounts != len(w.Users) || stats.Records < w.size() {
 		t.Errorf("the ledger check covered %d of %d accounts and %d records for %d commands", stats.Accounts, len(w.Users), stats.Records, w.size())
 	}
+	checkBilledQuotesAudited(ctx, t, dev)
 
 	// The check must notice a wrong record: a cent more in one account's
 	// first money movement, and a command of another moved a minute later.
@@ -341,4 +344,30 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 func (r *recorder) mentions(s string) bool {
 	return slices.ContainsFunc(r.errs, func(e string) bool { return strings.Contains(e, s) })
+}
+
+// checkBilledQuotesAudited: every legacy fetch the worker paid for has one
+// quoteServer record. Trigger watchers may be between a fetch and its
+// audit write, so the two must agree within 30 s.
+func checkBilledQuotesAudited(ctx context.Context, t *testing.T, dev *stack.Dev) {
+	t.Helper()
+	cache, ok := dev.Acts.Quotes.(*quotes.Cache)
+	if !ok {
+		t.Fatalf("the worker's quote source is a %T, not a *quotes.Cache", dev.Acts.Quotes)
+	}
+	var fetched, records int64
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		st := cache.Stats()
+		fetched = st.Fetches - st.FetchErrors
+		if err := dev.DB.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE event_type = 'quoteServer'`).Scan(&records); err != nil {
+			t.Fatal(err)
+		}
+		if fetched == records || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("billed legacy fetches %d, quoteServer records %d", fetched, records)
+	if fetched != records || fetched == 0 {
+		t.Errorf("%d billed legacy fetches against %d quoteServer records: want every fetch audited once", fetched, records)
+	}
 }
