@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Measures the workload starter alone: starts a fresh stack (`daytrader dev
 # --no-web`, its own database, data dir and ports), runs `daytrader workload
-# run --quiet FILE` against it under /usr/bin/time, prints the run's report
-# and then the starter's own peak RSS and CPU seconds, and tears the stack
-# down (stopping only the dev process it started).
+# run --quiet FILE` against it under /usr/bin/time, prints the run's report,
+# the starter's own peak RSS and CPU seconds, and the stack's billed legacy
+# fetches against its quoteServer records (it fails if they differ), and
+# tears the stack down (stopping only the dev process it started).
 #
 #   scripts/bench-starter.sh [FILE] [workload run flags...]
 #
@@ -97,3 +98,18 @@ awk -F': ' -v anon="$anon" -v file="$file_backed" '
 	/Elapsed \(wall clock\)/ { wall = $2 }
 	END { printf "starter: peak RSS %.0f MiB (sampled peaks: anonymous %.0f MiB, file-backed %.0f MiB), CPU %.1f s (user+sys), wall %s\n",
 		rss, anon / 1024, file / 1024, cpu, wall }' "$data_dir/time.txt"
+
+# Every legacy fetch the stack paid for must have one quoteServer record (a
+# trigger watcher may be between its fetch and its audit write: a few
+# seconds to agree). An overloaded worker loses workflow tasks, which is
+# where billed quotes once went unaudited.
+fetched=0 records=-1
+for _ in $(seq 20); do
+	fetched=$(curl -sf "http://$metrics/metrics" |
+		awk '/^daytrader_quote_legacy_fetch_seconds_count\{outcome="ok"\}/ {print $2}' || true)
+	records=$(scripts/postgres.sh psql -d "$db_url" -Atc "SELECT count(*) FROM audit_events WHERE event_type = 'quoteServer'" || true)
+	[[ ${fetched:-0} == "$records" ]] && break
+	sleep 0.5
+done
+echo "quotes: ${fetched:-0} billed legacy fetches, $records quoteServer records"
+[[ ${fetched:-0} == "$records" ]] || { echo "bench-starter: billed quotes without an audit record" >&2; exit 1; }
