@@ -33,9 +33,14 @@ func (r *accountRun) auditVersion() workflow.Version {
 func (r *accountRun) record(evs []trading.Event) {
 	for _, ev := range evs {
 		r.st.EventSeq++
-		ev.Key = fmt.Sprintf("%s/%s/%d", r.wfID, r.st.ChainID, r.st.EventSeq)
+		ev.Key = r.auditKey(r.st.EventSeq)
 		r.unwritten = append(r.unwritten, ev)
 	}
+}
+
+// auditKey is the key of this account's audit record number seq.
+func (r *accountRun) auditKey(seq int64) string {
+	return fmt.Sprintf("%s/%s/%d", r.wfID, r.st.ChainID, seq)
 }
 
 // flushAudit writes the queued events. It retries until Postgres takes them:

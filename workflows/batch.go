@@ -178,8 +178,7 @@ func (r *accountRun) prefetchQuotes(ctx workflow.Context, batch []queued, hits [
 	var a *activities.Activities
 	// The claimant is the key of the batch's first audit record: the same
 	// when a lost workflow task runs the batch again.
-	claimant := fmt.Sprintf("%s/%s/%d", r.wfID, r.st.ChainID, r.st.EventSeq+1)
-	req := activities.QuotesRequest{User: r.user, Symbols: symbols, Claimant: claimant}
+	req := activities.QuotesRequest{User: r.user, Symbols: symbols, Claimant: r.auditKey(r.st.EventSeq + 1)}
 	if err := workflow.ExecuteLocalActivity(ctx, a.GetQuotes, req).Get(ctx, &out); err != nil {
 		// Quotes unavailable: commands that need one fail with a clear error.
 		for _, sym := range symbols {
