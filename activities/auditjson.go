@@ -22,15 +22,15 @@ import (
 
 // appendAudit appends rs's compact JSON.
 func appendAudit(out []byte, rs AuditRecords) ([]byte, error) {
-	var h batchHead
+	var h auditBatch // the header: its Records stay empty
 	if len(rs) > 0 {
-		h.prefix, h.seq = splitKey(rs[0].Key)
-		h.user, h.time = rs[0].User, rs[0].Time
+		h.KeyPrefix, h.FirstSeq = splitKey(rs[0].Key)
+		h.User, h.Time = rs[0].User, rs[0].Time
 	}
-	out = appendString(append(out, `{"k":`...), h.prefix)
-	out = strconv.AppendInt(append(out, `,"n":`...), h.seq, 10)
-	out = appendField(out, "u", h.user)
-	out, err := appendTime(append(out, `,"t":`...), h.time)
+	out = appendString(append(out, `{"k":`...), h.KeyPrefix)
+	out = strconv.AppendInt(append(out, `,"n":`...), h.FirstSeq, 10)
+	out = appendField(out, "u", h.User)
+	out, err := appendTime(append(out, `,"t":`...), h.Time)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func appendAudit(out []byte, rs AuditRecords) ([]byte, error) {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		scratch = strconv.AppendInt(scratch[:0], h.seq+int64(i), 10)
+		scratch = strconv.AppendInt(scratch[:0], h.FirstSeq+int64(i), 10)
 		if out, err = appendRecord(out, &rs[i], &h, scratch); err != nil {
 			return nil, err
 		}
@@ -48,19 +48,14 @@ func appendAudit(out []byte, rs AuditRecords) ([]byte, error) {
 	return append(out, "]}"...), nil
 }
 
-// batchHead is what a batch's records share (see auditBatch).
-type batchHead struct {
-	prefix, user string
-	seq          int64
-	time         time.Time
-}
-
 // appendRecord appends e as an auditRecord: its fields in order, those the
-// batch gives or that are empty left out (the omitempty tags). seq is the
-// number e's key has when it follows the batch's numbering.
-func appendRecord(out []byte, e *trading.Event, h *batchHead, seq []byte) ([]byte, error) {
+// batch header h gives or that are empty left out (the omitempty tags). seq
+// is the number e's key has when it follows the batch's numbering (h.key
+// without building the string).
+func appendRecord(out []byte, e *trading.Event, h *auditBatch, seq []byte) ([]byte, error) {
 	out = append(out, '{')
-	if k := e.Key; len(k) != len(h.prefix)+len(seq) || k[:len(h.prefix)] != h.prefix || k[len(h.prefix):] != string(seq) {
+	p := h.KeyPrefix
+	if k := e.Key; len(k) != len(p)+len(seq) || k[:len(p)] != p || k[len(p):] != string(seq) {
 		out = append(appendString(append(out, `"k":`...), k), ',')
 	}
 	out = appendString(append(out, `"y":`...), string(e.Type))
@@ -68,7 +63,7 @@ func appendRecord(out []byte, e *trading.Event, h *batchHead, seq []byte) ([]byt
 	// Equal instants in another location would store the same timestamp,
 	// but are kept as they are so the records read back are the ones
 	// written.
-	if e.Time != h.time {
+	if e.Time != h.Time {
 		if out, err = appendTime(append(out, `,"t":`...), e.Time); err != nil {
 			return nil, err
 		}
@@ -78,7 +73,7 @@ func appendRecord(out []byte, e *trading.Event, h *batchHead, seq []byte) ([]byt
 		out = strconv.AppendInt(append(out, `,"x":`...), e.TxNum, 10)
 	}
 	out = appendField(out, "c", string(e.Command))
-	if e.User != h.user {
+	if e.User != h.User {
 		out = appendString(append(out, `,"u":`...), e.User)
 	}
 	out = appendField(out, "s", e.Symbol)
@@ -137,8 +132,8 @@ func appendString(out []byte, s string) []byte {
 	return append(out, '"')
 }
 
-// errUnexpected makes parseBatch give the input to encoding/json.
-var errUnexpected = errors.New("not the compact form as appendBatch writes it")
+// errUnexpected makes parseAudit give the input to encoding/json.
+var errUnexpected = errors.New("not the compact form as appendAudit writes it")
 
 // jsonReader reads the JSON of an auditBatch from b[i:].
 type jsonReader struct {
@@ -151,7 +146,7 @@ type jsonReader struct {
 // shape gives errUnexpected.
 func parseAudit(data []byte) (AuditRecords, error) {
 	r := &jsonReader{b: data}
-	var h batchHead
+	var h auditBatch // the header: the records are read into rs
 	var rs AuditRecords
 	read := false
 	err := r.object(func(key string) error {
@@ -160,13 +155,13 @@ func parseAudit(data []byte) (AuditRecords, error) {
 		}
 		switch key {
 		case "k":
-			return r.str(&h.prefix)
+			return r.str(&h.KeyPrefix)
 		case "n":
-			return r.int(&h.seq)
+			return r.int(&h.FirstSeq)
 		case "u":
-			return r.str(&h.user)
+			return r.str(&h.User)
 		case "t":
-			return r.time(&h.time)
+			return r.time(&h.Time)
 		case "r":
 			read = true
 			return r.records(&rs, &h)
@@ -179,7 +174,7 @@ func parseAudit(data []byte) (AuditRecords, error) {
 	return rs, err
 }
 
-func (r *jsonReader) records(out *AuditRecords, h *batchHead) error {
+func (r *jsonReader) records(out *AuditRecords, h *auditBatch) error {
 	if r.skipSpace() == len(r.b) || r.b[r.i] != '[' {
 		return errUnexpected
 	}
@@ -191,13 +186,13 @@ func (r *jsonReader) records(out *AuditRecords, h *batchHead) error {
 		return nil
 	}
 	for {
-		rs = append(rs, trading.Event{Time: h.time, User: h.user})
+		rs = append(rs, trading.Event{Time: h.Time, User: h.User})
 		e := &rs[len(rs)-1]
 		if err := r.record(e); err != nil {
 			return err
 		}
 		if e.Key == "" {
-			e.Key = h.prefix + strconv.FormatInt(h.seq+int64(len(rs)-1), 10)
+			e.Key = h.key(len(rs) - 1)
 		}
 		done, err := r.next(']')
 		if err != nil {
