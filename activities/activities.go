@@ -22,18 +22,7 @@ import (
 // one caller so every billed hit is audited once.
 type QuoteSource interface {
 	GetMany(ctx context.Context, user, claimant string, symbols []string) []quotes.Result
-	// ReturnHits hands back the legacy hits of results that will not be
-	// delivered, for the next caller of their symbols to report.
-	ReturnHits(results []quotes.Result)
 }
-
-// lateMargin is how close to its deadline GetQuotes may finish and still
-// return its quotes. Temporal drops a local activity's result that comes
-// after the deadline and runs it again; the legacy hits that attempt had
-// claimed would then be lost to the audit, so an attempt this close hands
-// them back and fails, and the retry (quick: the quotes are cached)
-// reports them.
-const lateMargin = time.Second
 
 // AuditLog is the audit store (audit.Store implements it).
 type AuditLog interface {
@@ -57,9 +46,11 @@ type Activities struct {
 type QuotesRequest struct {
 	User    string   `json:"user"`
 	Symbols []string `json:"symbols"`
-	// Claimant names the work the quotes are for, the same each time a
-	// lost workflow task runs it again (quotes.Cache.GetMany): the audit
-	// key its legacy hits' records start at.
+	// Claimant names the work the quotes are for, the same each time it
+	// asks again (quotes.Cache.GetMany): the audit key its legacy hits'
+	// records start at. Required: it is what keeps a billed hit from being
+	// lost when Temporal drops an answer, a local activity's result that came
+	// after its deadline or a workflow task lost after it, and asks again.
 	Claimant string `json:"claimant,omitempty"`
 }
 
@@ -75,14 +66,12 @@ type QuoteResult struct {
 // source allows). It runs as a local activity: it is fast when cached, and
 // the quote client hedges slow legacy replies itself.
 func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
-	results := a.Quotes.GetMany(ctx, req.User, req.Claimant, req.Symbols)
-	if deadline, ok := ctx.Deadline(); ok {
-		if left := time.Until(deadline); left < lateMargin {
-			a.Quotes.ReturnHits(results)
-			return nil, fmt.Errorf("quotes for %d symbols came %v before the activity's deadline, too late to hand over: "+
-				"their legacy hits go to the retry", len(req.Symbols), left.Round(time.Millisecond))
-		}
+	if req.Claimant == "" {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"quotes request for %s names no claimant: its legacy hits could be billed and never audited", req.User),
+			"NoClaimant", nil)
 	}
+	results := a.Quotes.GetMany(ctx, req.User, req.Claimant, req.Symbols)
 	out := make(map[string]QuoteResult, len(results))
 	for _, r := range results {
 		res := QuoteResult{Quote: r.Quote, LegacyHit: r.LegacyHit}

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/daytradinginc/daytrader/quotes"
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/temporal"
 )
 
 // slowFetcher stands in for the legacy server: every fetch takes a while,
@@ -45,7 +47,7 @@ func TestGetQuotesIsBounded(t *testing.T) {
 		symbols = append(symbols, string([]byte{'A' + byte(i/26%26), 'A' + byte(i%26)}))
 	}
 	symbols = append(symbols, "ERR")
-	got, err := a.GetQuotes(context.Background(), activities.QuotesRequest{User: "alice", Symbols: symbols})
+	got, err := a.GetQuotes(context.Background(), activities.QuotesRequest{User: "alice", Symbols: symbols, Claimant: "account-alice/c1/1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,25 +84,22 @@ func (f *delayFetcher) Fetch(_ context.Context, symbol, user string) (trading.Qu
 
 // TestGetQuotesLateKeepsItsLegacyHits: Temporal drops a local activity's
 // result that comes after its deadline ("LocalActivity completed after
-// activity deadline", seen under load) and runs the activity again. A hit
-// the dropped attempt had claimed was then lost to the audit: the retry
-// found the quote cached and already reported, so a billed fetch had no
-// quoteServer record. Here FAST is fetched in time, SLOW outlasts the
-// deadline; counting, as Temporal does, only results returned in time,
-// every fetch must still be reported as a legacy hit exactly once.
+// activity deadline", seen under load) and runs the activity again with the
+// same input. A hit the dropped attempt had claimed was then lost to the
+// audit: the retry found the quote cached and already reported, so a billed
+// fetch had no quoteServer record. Here FAST is fetched in time, SLOW
+// outlasts the deadline; counting, as Temporal does, only the result of the
+// retry, every fetch must be reported as a legacy hit exactly once: FAST to
+// the same claimant again, SLOW to the retry that finds its owner gone.
 func TestGetQuotesLateKeepsItsLegacyHits(t *testing.T) {
 	f := &delayFetcher{delays: map[string]time.Duration{"FAST": 20 * time.Millisecond, "SLOW": 1500 * time.Millisecond}}
 	a := &activities.Activities{Quotes: quotes.NewCache(f, nil)}
-	req := activities.QuotesRequest{User: "alice", Symbols: []string{"FAST", "SLOW"}}
-	deadline := time.Now().Add(1200 * time.Millisecond)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	req := activities.QuotesRequest{User: "alice", Symbols: []string{"FAST", "SLOW"}, Claimant: "account-alice/c1/41"}
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
 	defer cancel()
-	// Its result is dropped whatever it is, as Temporal drops a late one.
-	if _, err := a.GetQuotes(ctx, req); err == nil {
-		if time.Now().Before(deadline) {
-			t.Fatal("the first attempt came back in time: the test did not make it late")
-		}
-		t.Errorf("an attempt that returned %v after its deadline succeeded: Temporal would drop its result", time.Since(deadline))
+	_, _ = a.GetQuotes(ctx, req) // dropped whatever it is, as Temporal drops a late one
+	if ctx.Err() == nil {
+		t.Fatal("the first attempt came back before its deadline: the test did not make it late")
 	}
 	hits := map[string]int{}
 	retry, err := a.GetQuotes(context.Background(), req)
@@ -117,6 +116,22 @@ func TestGetQuotesLateKeepsItsLegacyHits(t *testing.T) {
 	}
 	if f.calls != 2 || hits["FAST"] != 1 || hits["SLOW"] != 1 {
 		t.Errorf("%d legacy fetches, hits reported in results Temporal keeps: %v; want FAST and SLOW once each", f.calls, hits)
+	}
+}
+
+// TestGetQuotesWithoutAClaimantIsRefused: the claimant is what lets a retry
+// report the hits of an answer Temporal dropped, so a request without one
+// is refused before it bills anything.
+func TestGetQuotesWithoutAClaimantIsRefused(t *testing.T) {
+	f := &delayFetcher{}
+	a := &activities.Activities{Quotes: quotes.NewCache(f, nil)}
+	_, err := a.GetQuotes(context.Background(), activities.QuotesRequest{User: "alice", Symbols: []string{"ABC"}})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !strings.Contains(err.Error(), "no claimant") {
+		t.Fatalf("err %v, want a non-retryable error naming the missing claimant", err)
+	}
+	if f.calls != 0 {
+		t.Errorf("%d legacy fetches for a refused request, want 0", f.calls)
 	}
 }
 
@@ -140,7 +155,7 @@ func TestARunAgainAfterALostTaskGetsItsLegacyHits(t *testing.T) {
 			t.Errorf("run %d of the batch: legacy hits ABC %v, DEF %v; want both", attempt, got["ABC"].LegacyHit, got["DEF"].LegacyHit)
 		}
 	}
-	for _, other := range []string{"account-bob/c1/7", ""} {
+	for _, other := range []string{"account-bob/c1/7", "account-bob/c1/8"} {
 		got, err := a.GetQuotes(context.Background(), activities.QuotesRequest{User: "bob", Symbols: []string{"ABC"}, Claimant: other})
 		if err != nil {
 			t.Fatal(err)

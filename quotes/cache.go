@@ -198,24 +198,6 @@ func (c *Cache) fetch(ctx context.Context, symbol, user, claimant string) (q tra
 	return q, billed, billedTo, err
 }
 
-// ReturnHits hands back the legacy hits reported in results, whose caller
-// cannot deliver them (GetQuotes when Temporal would drop its late result):
-// the next Get of each symbol that finds the same quote reports it instead.
-// A quote is valid for a minute and an attempt lasts seconds, so the entry
-// is still there; if it was replaced the hit is not handed back.
-func (c *Cache) ReturnHits(results []Result) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range results {
-		e := c.entries[r.Symbol]
-		if !r.LegacyHit || e == nil || e.quote.Cryptokey != r.Quote.Cryptokey || !e.quote.FetchedAt.Equal(r.Quote.FetchedAt) {
-			continue
-		}
-		e.claimed, e.claimant = false, ""
-		e.owner.gone = true // any caller may claim it now
-	}
-}
-
 // claimLocked reports whether caller me, for claimant, must report e as a
 // legacy hit, and if so marks it reported. A claimant it was reported to
 // is told again: the claimant asks again only when its first answer was

@@ -71,17 +71,6 @@ func (f *fakeQuotes) GetMany(ctx context.Context, user, _ string, symbols []stri
 	return out
 }
 
-// ReturnHits takes back the hits counted for results that were not delivered.
-func (f *fakeQuotes) ReturnHits(results []quotes.Result) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range results {
-		if r.LegacyHit {
-			f.hits[r.Symbol]--
-		}
-	}
-}
-
 func (f *fakeQuotes) set(sym, price string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
