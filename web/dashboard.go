@@ -169,20 +169,7 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 		s.commandRequestFailed(w, r, http.StatusBadRequest, "Unknown command.")
 		return
 	}
-	cmd := trading.Command{Name: name, User: sess.User}
-	state := formState{Values: map[string]string{}}
-	for _, in := range spec.Inputs {
-		v := strings.TrimSpace(r.PostFormValue(in.Name))
-		state.Values[in.Name] = v
-		switch in.Name {
-		case "symbol":
-			cmd.Symbol = v
-		case "amount":
-			cmd.Amount = v
-		case "price":
-			cmd.Price = v
-		}
-	}
+	cmd, state := readCommandForm(r, spec, sess.User)
 	if field, msg := checkInputs(spec, state.Values); msg != "" {
 		state.Error, state.Field = msg, field
 		s.commandReply(w, r, http.StatusUnprocessableEntity, spec, state, nil)
@@ -224,6 +211,27 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	}
 	state.Outcome = view
 	s.commandReply(w, r, http.StatusOK, spec, state, view)
+}
+
+// readCommandForm reads the form's inputs of spec's command, trimmed, into
+// the command for user and into the form's state (what was typed, shown
+// again if the command is refused).
+func readCommandForm(r *http.Request, spec formSpec, user string) (trading.Command, formState) {
+	cmd := trading.Command{Name: spec.Command, User: user}
+	state := formState{Values: map[string]string{}}
+	for _, in := range spec.Inputs {
+		v := strings.TrimSpace(r.PostFormValue(in.Name))
+		state.Values[in.Name] = v
+		switch in.Name {
+		case "symbol":
+			cmd.Symbol = v
+		case "amount":
+			cmd.Amount = v
+		case "price":
+			cmd.Price = v
+		}
+	}
+	return cmd, state
 }
 
 // checkInputs finds the first bad input and says what is wrong with it.

@@ -181,33 +181,35 @@ func parseUsers(r io.Reader, keep func(user []byte) bool, fn func(Line) error, o
 			}
 			continue
 		}
-		text := strings.TrimSuffix(strings.TrimSuffix(string(chunk), "\n"), "\r")
-		switch {
-		case strings.TrimSpace(text) == "":
-			// blank lines are skipped
-		case len(text) > MaxLineLength:
-			pe := &ParseError{LineNo: lineNo, Text: text[:textShown], Err: fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, MaxLineLength)}
-			if err := onErr(pe); err != nil {
-				return err
-			}
-		default:
-			cmd, err := ParseLine(text)
-			if err != nil {
-				pe := &ParseError{LineNo: lineNo, Text: text, Err: err}
-				if errors.Is(err, ErrBadUser) {
-					pe.Cmd = &cmd
-				}
-				if err := onErr(pe); err != nil {
-					return err
-				}
-			} else if err := fn(Line{LineNo: lineNo, Cmd: cmd}); err != nil {
-				return err
-			}
+		if err := parseChunk(chunk, lineNo, fn, onErr); err != nil {
+			return err
 		}
 		if readErr == io.EOF {
 			return nil
 		}
 	}
+}
+
+// parseChunk parses one line read by parseUsers (its "\n" or "\r\n"
+// included) and hands it to fn, or its error to onErr; blank lines are
+// skipped.
+func parseChunk(chunk []byte, lineNo int, fn func(Line) error, onErr func(*ParseError) error) error {
+	text := strings.TrimSuffix(strings.TrimSuffix(string(chunk), "\n"), "\r")
+	switch {
+	case strings.TrimSpace(text) == "":
+		return nil
+	case len(text) > MaxLineLength:
+		return onErr(&ParseError{LineNo: lineNo, Text: text[:textShown], Err: fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, MaxLineLength)})
+	}
+	cmd, err := ParseLine(text)
+	if err != nil {
+		pe := &ParseError{LineNo: lineNo, Text: text, Err: err}
+		if errors.Is(err, ErrBadUser) {
+			pe.Cmd = &cmd
+		}
+		return onErr(pe)
+	}
+	return fn(Line{LineNo: lineNo, Cmd: cmd})
 }
 
 // lineUser is the second field of `[N] COMMAND,user,...`, trimmed: the

@@ -103,14 +103,9 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		return nil, err
 	}
 	if embedded {
-		if d.Temporal, err = StartTemporal(ctx, c, logger); err != nil {
-			return nil, fmt.Errorf("embedded Temporal: %w", err)
+		if err := d.startTemporal(ctx, logger); err != nil {
+			return nil, err
 		}
-		d.Config.TemporalAddress = d.Temporal.FrontendAddr()
-		d.Config.TemporalUIURL = d.Temporal.UIURL()
-		// The profile's TLS and API key are a cluster's: the embedded
-		// server serves plaintext.
-		d.Config.TemporalProfile = TemporalProfile{}
 	}
 	if !opts.NoQuoteServer {
 		if d.Quotes, err = StartQuoteServer(d.Config, logger); err != nil {
@@ -134,30 +129,52 @@ func StartDev(ctx context.Context, c Config, opts DevOptions) (_ *Dev, err error
 		}
 	}
 	if !opts.NoWeb {
-		var cache *quotes.Cache // the System page shows this worker's quote cache
-		if d.Worker != nil {
-			cache, _ = d.Acts.Quotes.(*quotes.Cache)
+		if err := d.startWeb(ctx, logger); err != nil {
+			return nil, err
 		}
-		webDB := d.DB
-		if d.Worker != nil {
-			if d.webDB, err = openPool(ctx, d.Config, 8); err != nil {
-				return nil, err
-			}
-			webDB = d.webDB
-		}
-		if d.Web, err = NewWeb(d.Config, d.Client, webDB, logger, d.Telemetry, cache); err != nil {
-			return nil, fmt.Errorf("web: %w", err)
-		}
-		if d.webLn, err = net.Listen("tcp", d.Config.WebAddr); err != nil {
-			return nil, fmt.Errorf("web listen: %w", err)
-		}
-		d.WebURL = "http://" + d.webLn.Addr().String()
-		var wctx context.Context
-		wctx, d.cancel = context.WithCancel(context.Background())
-		d.webDone = make(chan error, 1)
-		go func() { d.webDone <- Serve(wctx, d.webLn, d.Web) }()
 	}
 	return d, nil
+}
+
+// startTemporal starts the embedded Temporal server and points the
+// stack's Config at it.
+func (d *Dev) startTemporal(ctx context.Context, logger *slog.Logger) (err error) {
+	if d.Temporal, err = StartTemporal(ctx, d.Config, logger); err != nil {
+		return fmt.Errorf("embedded Temporal: %w", err)
+	}
+	d.Config.TemporalAddress = d.Temporal.FrontendAddr()
+	d.Config.TemporalUIURL = d.Temporal.UIURL()
+	// The profile's TLS and API key are a cluster's: the embedded server
+	// serves plaintext.
+	d.Config.TemporalProfile = TemporalProfile{}
+	return nil
+}
+
+// startWeb serves the web UI. Beside a worker it has a Postgres pool of its
+// own, so the bulk's audit writes never hold the connection a trader's page
+// needs, and its System page shows that worker's quote cache.
+func (d *Dev) startWeb(ctx context.Context, logger *slog.Logger) (err error) {
+	var cache *quotes.Cache
+	webDB := d.DB
+	if d.Worker != nil {
+		cache, _ = d.Acts.Quotes.(*quotes.Cache)
+		if d.webDB, err = openPool(ctx, d.Config, 8); err != nil {
+			return err
+		}
+		webDB = d.webDB
+	}
+	if d.Web, err = NewWeb(d.Config, d.Client, webDB, logger, d.Telemetry, cache); err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	if d.webLn, err = net.Listen("tcp", d.Config.WebAddr); err != nil {
+		return fmt.Errorf("web listen: %w", err)
+	}
+	d.WebURL = "http://" + d.webLn.Addr().String()
+	var wctx context.Context
+	wctx, d.cancel = context.WithCancel(context.Background())
+	d.webDone = make(chan error, 1)
+	go func() { d.webDone <- Serve(wctx, d.webLn, d.Web) }()
+	return nil
 }
 
 // startWorker starts the worker, the interactive queue's audit writes on a
