@@ -57,10 +57,16 @@ const (
 // (payload: the new price as a decimal string).
 const SignalReprice = "reprice"
 
-// AccountTaskTimeout is the account workflows' workflow task timeout. Short,
-// so that a local activity retrying for seconds (Postgres down) releases the
-// task; a busy task is kept alive by the SDK's heartbeats meanwhile.
-const AccountTaskTimeout = 3 * time.Second
+// AccountTaskTimeout is the account workflows' workflow task timeout,
+// Temporal's default. A task that runs its quote fetch for seconds is kept
+// alive by the SDK's heartbeat at 80 % of it, counted from when the worker
+// began the task, while the server counts from when it handed the task out;
+// at 3 s (when the audit was a local activity) the 0.6 s between them was
+// too little on an overloaded worker: 8 and 17 tasks of two 1,000,000-command
+// runs were lost ("Workflow task not found") and run again, batch and all,
+// against none in two runs at 10 s. Continue-as-new sets it too, so accounts
+// started with another carry this one from their next run on.
+const AccountTaskTimeout = 10 * time.Second
 
 // AccountWorkflowID is the workflow ID of a user's account.
 func AccountWorkflowID(user string) string { return "account-" + user }

@@ -82,9 +82,10 @@ func (r *accountRun) writeAuditInTask(ctx workflow.Context) workflow.Future {
 	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		// A retry whose backoff is longer than the workflow task timeout
-		// (AccountTaskTimeout) waits on a workflow timer instead of holding
-		// the task: during a Postgres outage the account still answers
-		// queries, and its updates wait, unacknowledged, for the audit.
+		// (3 s in the runs that write this way) waits on a workflow timer
+		// instead of holding the task: during a Postgres outage the account
+		// still answers queries, and its updates wait, unacknowledged, for
+		// the audit.
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
 			MaximumInterval: 10 * time.Second},
 	})

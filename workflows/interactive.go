@@ -48,10 +48,13 @@ func (r *accountRun) takeMoveRequest() {
 	r.moveTo = InteractiveTaskQueue(current)
 }
 
-// continueAsNewContext is r.ctx, on the queue the account moves to, if any.
+// continueAsNewContext is r.ctx with the account's task timeout (a run
+// started by an older build may have another), on the queue the account
+// moves to, if any.
 func (r *accountRun) continueAsNewContext() workflow.Context {
+	ctx := workflow.WithWorkflowTaskTimeout(r.ctx, AccountTaskTimeout)
 	if r.moveTo == "" {
-		return r.ctx
+		return ctx
 	}
-	return workflow.WithWorkflowTaskQueue(r.ctx, r.moveTo)
+	return workflow.WithWorkflowTaskQueue(ctx, r.moveTo)
 }

@@ -22,8 +22,9 @@ import (
 // TestAccountPriorityAsTheServerReportsIt: an account the web UI's update
 // opens runs on the interactive task queue at the interactive priority, one
 // the workload starter's signal opens on the bulk queue at the bulk
-// priority, as the embedded Temporal server describes them; a later command
-// by the other path leaves both as they were.
+// priority, as the embedded Temporal server describes them, both with
+// AccountTaskTimeout; a later command by the other path leaves both as they
+// were.
 func TestAccountPriorityAsTheServerReportsIt(t *testing.T) {
 	dev := stacktest.Start(t, stacktest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -51,6 +52,13 @@ func TestAccountPriorityAsTheServerReportsIt(t *testing.T) {
 	for user, w := range want {
 		if got := placementOf(ctx, t, dev.Client, user); got != w {
 			t.Errorf("account-%s runs on %+v, want %+v", user, got, w)
+		}
+		d, err := dev.Client.DescribeWorkflowExecution(ctx, workflows.AccountWorkflowID(user), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.GetExecutionConfig().GetDefaultWorkflowTaskTimeout().AsDuration(); got != workflows.AccountTaskTimeout {
+			t.Errorf("account-%s runs with a workflow task timeout of %v, want %v", user, got, workflows.AccountTaskTimeout)
 		}
 	}
 }
