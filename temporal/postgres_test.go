@@ -38,6 +38,12 @@ func TestWorkflowSurvivesRestartOnPostgres(t *testing.T) {
 		checkSchemaVersion(t, ctx, mainURL, postgresschema.Version)
 		checkSchemaVersion(t, ctx, visibilityURL, postgresschema.VisibilityVersion)
 	})
+	t.Run("history shards", func(t *testing.T) {
+		// A shard's row is written when the history service first takes it.
+		if n := queryInt(t, ctx, mainURL, `SELECT count(*) FROM shards`); n != 4 {
+			t.Errorf("%d history shards, want 4: on PostgreSQL they work beside each other", n)
+		}
+	})
 	t.Run("workflow stored in Postgres", func(t *testing.T) {
 		n := queryInt(t, ctx, mainURL, `SELECT count(*) FROM current_executions WHERE workflow_id = $1`, firstWorkflow)
 		if n != 1 {

@@ -18,7 +18,8 @@ import (
 // clusterDatabaseSuffix makes the cluster's Temporal database name from
 // DATABASE_URL's: NAME_cluster and NAME_cluster_visibility. Not the single
 // node's NAME_temporal: the history shard count is fixed when a database
-// is created, and a cluster needs several shards where one node has one.
+// is created, and a cluster needs more shards (8) than one node has (4 on
+// PostgreSQL; a database an older build made keeps its 1).
 const clusterDatabaseSuffix = "_cluster"
 
 // ClusterDatabaseURL is the URL of the database the cluster's nodes share:
