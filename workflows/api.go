@@ -62,9 +62,9 @@ const SignalReprice = "reprice"
 // alive by the SDK's heartbeat at 80 % of it, counted from when the worker
 // began the task, while the server counts from when it handed the task out;
 // at 3 s (when the audit was a local activity) the 0.6 s between them was
-// too little on an overloaded worker: 8 and 17 tasks of two 1,000,000-command
-// runs were lost ("Workflow task not found") and run again, batch and all,
-// against none in two runs at 10 s. Continue-as-new sets it too, so accounts
+// too little on an overloaded worker: 8, 17 and 2 tasks of three
+// 1,000,000-command runs were lost ("Workflow task not found") and run
+// again, batch and all, against none in three runs at 10 s. Continue-as-new sets it too, so accounts
 // started with another carry this one from their next run on.
 const AccountTaskTimeout = 10 * time.Second
 
