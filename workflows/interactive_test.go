@@ -72,26 +72,34 @@ func TestSignalInteractiveOnTheInteractiveQueueIsIgnored(t *testing.T) {
 // TestContinueAsNewTakesTheAccountTaskTimeout: an account started with
 // another workflow task timeout (older builds used 3 s, too short for a
 // loaded worker's heartbeats) carries AccountTaskTimeout from its next run
-// on, whether it moves queue or not.
+// on, whether it continues on its queue (its run is long enough) or moves
+// to the interactive one.
 func TestContinueAsNewTakesTheAccountTaskTimeout(t *testing.T) {
-	for _, move := range []bool{false, true} {
+	for _, tc := range []struct {
+		name  string
+		move  bool
+		queue string
+	}{{"continues", false, "bulkq"}, {"moves", true, "bulkq-interactive"}} {
 		opts := testOptions
-		opts.MaxCommandsPerRun = 2
+		if !tc.move {
+			opts.MaxCommandsPerRun = 2
+		}
 		h := newHarness(t, opts)
 		h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.AccountWorkflowID("alice"),
 			TaskQueue: "bulkq", WorkflowTaskTimeout: 3 * time.Second})
 		h.at(time.Second, h.cmd(trading.Add, "100.00"), h.cmd(trading.Add, "5.00"))
-		if move {
+		if tc.move {
 			h.check(2*time.Second, func() { h.env.SignalWorkflow(workflows.SignalInteractive, nil) })
 		}
 		h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, time.Hour) // only if it never continues
 		h.env.ExecuteWorkflow("Account", workflows.AccountInput{User: "alice"})
 		var can *workflow.ContinueAsNewError
 		if !errors.As(h.env.GetWorkflowError(), &can) {
-			t.Fatalf("move %v: workflow ended with %v, want continue-as-new", move, h.env.GetWorkflowError())
+			t.Fatalf("%s: workflow ended with %v, want continue-as-new", tc.name, h.env.GetWorkflowError())
 		}
-		if can.WorkflowTaskTimeout != workflows.AccountTaskTimeout {
-			t.Errorf("move %v: the next run's workflow task timeout is %v, want %v", move, can.WorkflowTaskTimeout, workflows.AccountTaskTimeout)
+		if can.TaskQueueName != tc.queue || can.WorkflowTaskTimeout != workflows.AccountTaskTimeout {
+			t.Errorf("%s: the next run is on %q with a workflow task timeout of %v, want %q and %v",
+				tc.name, can.TaskQueueName, can.WorkflowTaskTimeout, tc.queue, workflows.AccountTaskTimeout)
 		}
 	}
 }
