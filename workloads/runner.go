@@ -367,7 +367,7 @@ func validateXML(ctx context.Context, xsd, path string) (valid bool, message str
 	if _, err := os.Stat(path); err != nil {
 		return false, fmt.Sprintf("cannot validate: the dump is not readable here (%v); was it written by a worker on another machine?", err)
 	}
-	out, err := exec.CommandContext(ctx, "xmllint", "--noout", "--schema", xsd, path).CombinedOutput()
+	out, err := xmllint(ctx, xsd, path).CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) > maxValidationLines {
 		lines = append(lines[:maxValidationLines], fmt.Sprintf("... and %d more lines", len(lines)-maxValidationLines))
@@ -382,6 +382,15 @@ func validateXML(ctx context.Context, xsd, path string) (valid bool, message str
 	default:
 		return false, fmt.Sprintf("cannot run xmllint: %v", err)
 	}
+}
+
+// xmllint is the command that checks the file at path against the schema.
+// It streams the file (--stream): without it xmllint builds the whole
+// document in memory, 4.75 GiB for the 1.7 million records (431 MB) of a
+// 1,000,000-command run's DUMPLOG, more than the stack that wrote it;
+// streamed, 185 MiB, in about the same time (20.2 s against 18.0).
+func xmllint(ctx context.Context, xsd, path string) *exec.Cmd {
+	return exec.CommandContext(ctx, "xmllint", "--noout", "--stream", "--schema", xsd, path)
 }
 
 // maxProgressSamples bounds the samples a run keeps: at the 0.5 s poll a
