@@ -136,6 +136,9 @@ type DumpReport struct {
 	Error      string  `json:"error,omitempty"`      // the DUMPLOG failed
 	Valid      *bool   `json:"valid,omitempty"`      // xmllint's verdict; nil when not checked
 	Validation string  `json:"validation,omitempty"` // xmllint's output
+	// ValidatorPeakRSSMiB is the most memory xmllint held while it checked
+	// the file (0: not known).
+	ValidatorPeakRSSMiB float64 `json:"validatorPeakRssMiB,omitempty"`
 }
 
 // fillFromAudit reads what the run left in the audit history: the
@@ -198,6 +201,8 @@ func writeDumps(b *strings.Builder, dumps []DumpReport) {
 			switch {
 			case d.Valid == nil:
 				b.WriteString("\n")
+			case *d.Valid && d.ValidatorPeakRSSMiB > 0:
+				fmt.Fprintf(b, "; valid (xmllint, peak RSS %.0f MiB)\n", d.ValidatorPeakRSSMiB)
 			case *d.Valid:
 				b.WriteString("; valid (xmllint)\n")
 			default:

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -352,8 +353,8 @@ func runGlobalDump(ctx context.Context, s Sender, g Line, xsd string) DumpReport
 	}
 	d.Path, d.Records = res.Path, res.Events
 	if xsd != "" {
-		valid, msg := validateXML(ctx, xsd, d.Path)
-		d.Valid, d.Validation = &valid, msg
+		v := validateXML(ctx, xsd, d.Path)
+		d.Valid, d.Validation, d.ValidatorPeakRSSMiB = &v.valid, v.message, v.peakRSSMiB
 	}
 	return d
 }
@@ -362,26 +363,71 @@ func runGlobalDump(ctx context.Context, s Sender, g Line, xsd string) DumpReport
 // invalid dump can have an error per record.
 const maxValidationLines = 10
 
+// validation is xmllint's verdict on a file, what it said (at most
+// maxValidationLines) and the most memory it held.
+type validation struct {
+	valid      bool
+	message    string
+	peakRSSMiB float64 // 0: not known
+}
+
 // validateXML checks the file at path against the schema with xmllint.
-func validateXML(ctx context.Context, xsd, path string) (valid bool, message string) {
+func validateXML(ctx context.Context, xsd, path string) validation {
 	if _, err := os.Stat(path); err != nil {
-		return false, fmt.Sprintf("cannot validate: the dump is not readable here (%v); was it written by a worker on another machine?", err)
+		return validation{message: fmt.Sprintf("cannot validate: the dump is not readable here (%v); was it written by a worker on another machine?", err)}
 	}
-	out, err := xmllint(ctx, xsd, path).CombinedOutput()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var out bytes.Buffer
+	cmd := xmllint(ctx, xsd, path)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	peak, err := runWatchingMemory(cmd)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) > maxValidationLines {
 		lines = append(lines[:maxValidationLines], fmt.Sprintf("... and %d more lines", len(lines)-maxValidationLines))
 	}
-	text := strings.Join(lines, "\n")
 	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return true, text
-	case errors.As(err, &exitErr):
-		return false, text
-	default:
-		return false, fmt.Sprintf("cannot run xmllint: %v", err)
+	if err != nil && !errors.As(err, &exitErr) {
+		return validation{message: fmt.Sprintf("cannot run xmllint: %v", err)}
 	}
+	return validation{valid: err == nil, message: strings.Join(lines, "\n"), peakRSSMiB: peak}
+}
+
+// runWatchingMemory runs cmd and returns, with Wait's error, the most
+// memory it held in MiB: the highest VmHWM its /proc status showed, read
+// every 20 ms (0 without /proc). The kernel's rusage of a child cannot
+// say: a child of this process counts this process's pages until it execs.
+func runWatchingMemory(cmd *exec.Cmd) (peakMiB float64, err error) {
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var peakKiB int64
+	for {
+		select {
+		case err := <-done:
+			return float64(peakKiB) / 1024, err
+		case <-tick.C:
+			peakKiB = max(peakKiB, highWaterKiB(status))
+		}
+	}
+}
+
+// highWaterKiB is the VmHWM line of a /proc/PID/status file, 0 if none.
+func highWaterKiB(status string) int64 {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		var kib int64
+		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kib); err == nil {
+			return kib
+		}
+	}
+	return 0
 }
 
 // xmllint is the command that checks the file at path against the schema.

@@ -84,7 +84,7 @@ func TestRunAgainstTheStack(t *testing.T) {
 		if err := rep.WriteText(&text); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"processed  99 in", "; valid (xmllint)", "COMMIT_BUY", "all", "legacy quote server hits"} {
+		for _, want := range []string{"processed  99 in", "; valid (xmllint", "COMMIT_BUY", "all", "legacy quote server hits"} {
 			if !strings.Contains(text.String(), want) {
 				t.Errorf("the text report lacks %q:\n%s", want, text.String())
 			}

@@ -70,7 +70,7 @@ var (
 	summaryLine  = regexp.MustCompile(`(?m)^processed  (\d+) in ([0-9.]+) s: (\d+) commands/s`)
 	errorsLine   = regexp.MustCompile(`(?m)^errors     (\d+) error events; (\d+) malformed lines left out; (\d+) lines skipped`)
 	quotesLine   = regexp.MustCompile(`(?m)^quotes     (\d+) legacy quote server hits`)
-	dumpLine     = regexp.MustCompile(`(?m)^DUMPLOG    line (\d+) \[(\d+)\] \S+: (\d+) records in \S+, written in ([0-9.]+) s; (valid) \(xmllint\)`)
+	dumpLine     = regexp.MustCompile(`(?m)^DUMPLOG    line (\d+) \[(\d+)\] \S+: (\d+) records in \S+, written in ([0-9.]+) s; (valid) \(xmllint(?:, peak RSS \d+ MiB)?\)`)
 	latencyRow   = regexp.MustCompile(`^\s*([A-Z_]+|all)\s+(\d+)\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s*$`)
 	errorRow     = regexp.MustCompile(`^\s*(\d+)\s+([A-Z_]+)\s+(.+?)\s*$`)
 )
