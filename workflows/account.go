@@ -64,12 +64,15 @@ func NewWorkflows(opts AccountOptions) *Workflows {
 
 // accountRun is the in-memory state of one run of the account workflow.
 type accountRun struct {
-	ctx    workflow.Context
-	opts   AccountOptions
-	user   string
-	wfID   string
-	st     *AccountState
-	recent map[int64]bool
+	ctx  workflow.Context
+	opts AccountOptions
+	user string
+	wfID string
+	st   *AccountState
+	// maxTx is the highest transaction number in st.RecentTxNums so far: a
+	// number above it cannot be in the window, which is then not searched
+	// (workload files and the interactive sequence both number upwards).
+	maxTx int64
 
 	queue []queued
 	hits  []TriggerHit
@@ -185,11 +188,10 @@ func newAccountRun(ctx workflow.Context, in AccountInput, opts AccountOptions) *
 		st = &AccountState{Account: trading.NewAccount(in.User), ChainID: workflow.GetInfo(ctx).FirstRunID}
 	}
 	r := &accountRun{ctx: ctx, opts: opts, user: in.User, wfID: workflow.GetInfo(ctx).WorkflowExecution.ID, st: st,
-		recent: make(map[int64]bool, len(st.RecentTxNums)),
-		cmdCh:  workflow.GetSignalChannel(ctx, SignalCommand), cmdsCh: workflow.GetSignalChannel(ctx, SignalCommands),
+		cmdCh: workflow.GetSignalChannel(ctx, SignalCommand), cmdsCh: workflow.GetSignalChannel(ctx, SignalCommands),
 		hitCh: workflow.GetSignalChannel(ctx, SignalTriggerHit), moveCh: workflow.GetSignalChannel(ctx, SignalInteractive)}
 	for _, tx := range st.RecentTxNums {
-		r.recent[tx] = true
+		r.maxTx = max(r.maxTx, tx)
 	}
 	for _, c := range st.Queue {
 		r.queue = append(r.queue, queued{cmd: c})

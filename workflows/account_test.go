@@ -646,3 +646,22 @@ func TestTriggerWithoutIntervalUsesWorkerOptions(t *testing.T) {
 		t.Errorf("price checks in 35 s = %d, want 3 (every 10 s)", got)
 	}
 }
+
+// TestDuplicateWindowOutOfOrder: a transaction number seen before is
+// applied once, whether it is the highest so far or below it, and a number
+// below the highest that was never seen is applied (numbers usually come in
+// ascending order, and the window is searched only for those that do not).
+func TestDuplicateWindowOutOfOrder(t *testing.T) {
+	h := newHarness(t, testOptions)
+	add := func(tx int64) trading.Command {
+		return trading.Command{TxNum: tx, Name: trading.Add, User: "alice", Amount: "1.00"}
+	}
+	h.at(time.Second, add(10), add(20), add(30))
+	h.at(2*time.Second, add(20), add(15), add(30), add(31), add(10))
+	h.check(3*time.Second, func() {
+		if s := h.summary(); !s.Cash.Equal(money("5")) {
+			t.Errorf("cash = %s, want 5: 10, 20, 30, 15 and 31 once each", s.Cash)
+		}
+	})
+	h.run(4*time.Second, workflows.AccountInput{User: "alice"})
+}
