@@ -64,8 +64,9 @@ const SignalReprice = "reprice"
 // at 3 s (when the audit was a local activity) the 0.6 s between them was
 // too little on an overloaded worker: 8, 17 and 2 tasks of three
 // 1,000,000-command runs were lost ("Workflow task not found") and run
-// again, batch and all, against none in three runs at 10 s. Continue-as-new sets it too, so accounts
-// started with another carry this one from their next run on.
+// again, batch and all, against none in three runs at 10 s. Continue-as-new
+// sets it too, so accounts started with another carry this one from their
+// next run on.
 const AccountTaskTimeout = 10 * time.Second
 
 // AccountWorkflowID is the workflow ID of a user's account.
