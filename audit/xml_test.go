@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/shopspring/decimal"
@@ -333,5 +334,36 @@ func TestValidateRejects(t *testing.T) {
 				t.Errorf("WriteXML = %v, want ErrInvalidEvent", encodeErr)
 			}
 		})
+	}
+}
+
+// TestXMLTextIsTheCharProduction holds xmlText to XML 1.0's Char production
+// (and valid UTF-8) on ASCII, non-ASCII and mixed strings, a bad character
+// before, at and after the first non-ASCII one.
+func TestXMLTextIsTheCharProduction(t *testing.T) {
+	char := func(r rune) bool { // https://www.w3.org/TR/xml/#NT-Char
+		return r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) ||
+			(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+	}
+	want := func(s string) bool {
+		return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !char(r) })
+	}
+	for _, s := range []string{"", "abc", "a\tb\nc\r", "\x7f", "a\x1fb", "\x00", "é", "ü\u2028\U0001F600", "\uFFFD",
+		"x\uFFFE", "x\uFFFF", "ab\xff", "é\x01", "\x01é", "é\xff", "a\x80", "\xed\xa0\x80", "report.xml"} {
+		if got := xmlText(s); got != want(s) {
+			t.Errorf("xmlText(%q) = %v, want %v", s, got, want(s))
+		}
+	}
+}
+
+// BenchmarkValidate is the check every audit record passes before it is
+// written (and again when a DUMPLOG encodes it).
+func BenchmarkValidate(b *testing.B) {
+	ev := validEvent()
+	ev.Type, ev.Message = trading.ErrorEvent, "you hold no free shares of ABC to sell"
+	for b.Loop() {
+		if err := Validate(ev); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
