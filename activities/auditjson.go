@@ -135,7 +135,7 @@ func appendString(out []byte, s string) []byte {
 // errUnexpected makes parseAudit give the input to encoding/json.
 var errUnexpected = errors.New("not the compact form as appendAudit writes it")
 
-// jsonReader reads the JSON of an auditBatch from b[i:].
+// jsonReader reads compact JSON (an auditBatch, quote results) from b[i:].
 type jsonReader struct {
 	b []byte
 	i int
@@ -328,12 +328,16 @@ func (r *jsonReader) time(out *time.Time) error {
 }
 
 func (r *jsonReader) decimal(out *decimal.NullDecimal) error {
+	out.Valid = true
+	return r.dec(&out.Decimal)
+}
+
+func (r *jsonReader) dec(out *decimal.Decimal) error {
 	tok, err := r.token()
 	if err != nil {
 		return err
 	}
-	out.Valid = true
-	return out.Decimal.UnmarshalJSON(tok)
+	return out.UnmarshalJSON(tok)
 }
 
 // int reads an integer as JSON writes it (no leading zeros or plus sign);

@@ -13,8 +13,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// batchQuotes are the quotes fetched for one batch, by symbol.
-type batchQuotes map[string]activities.QuoteResult
+// batchQuotes are the quotes fetched for one batch, by symbol: GetQuotes'
+// result type itself, which the data converter reads without reflection.
+type batchQuotes = map[string]activities.QuoteResult
 
 // processBatch runs every queued command and trigger hit in arrival order,
 // then writes their audit events in one go and answers waiting updates.
