@@ -62,10 +62,20 @@ type QuoteResult struct {
 	Err       string        `json:"err,omitempty"`
 }
 
-// GetQuotes fetches the symbols in parallel (as many at once as the quote
-// source allows). It runs as a local activity: it is fast when cached, and
-// the quote client hedges slow legacy replies itself.
+// GetQuotes is GetQuotesV2 under the name that histories recorded before
+// the compact QuoteResult hold; a workflow replaying one names it.
 func (a *Activities) GetQuotes(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
+	return a.GetQuotesV2(ctx, req)
+}
+
+// GetQuotesV2 fetches the symbols in parallel (as many at once as the quote
+// source allows). It runs as a local activity: it is fast when cached, and
+// the quote client hedges slow legacy replies itself. Its result is recorded
+// in the compact form (QuoteResult's JSON); the name is new with the form so
+// that a worker of an older build, which would read it as empty quotes, fails
+// the task instead ("code executed local activity GetQuotes, but history
+// event found GetQuotesV2") and leaves it to a current one.
+func (a *Activities) GetQuotesV2(ctx context.Context, req QuotesRequest) (map[string]QuoteResult, error) {
 	if req.Claimant == "" {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"quotes request for %s names no claimant: its legacy hits could be billed and never audited", req.User),

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -176,17 +177,33 @@ func (r *accountRun) prefetchQuotes(ctx workflow.Context, batch []queued, hits [
 		return out
 	}
 	ctx = workflow.WithLocalActivityOptions(ctx, quoteActivityOptions(r.opts.QuoteTimeout))
-	var a *activities.Activities
 	// The claimant is the key of the batch's first audit record: the same
 	// when a lost workflow task runs the batch again.
 	req := activities.QuotesRequest{User: r.user, Symbols: symbols, Claimant: r.auditKey(r.st.EventSeq + 1)}
-	if err := workflow.ExecuteLocalActivity(ctx, a.GetQuotes, req).Get(ctx, &out); err != nil {
+	if err := workflow.ExecuteLocalActivity(ctx, quotesActivity(r.ctx), req).Get(ctx, &out); err != nil {
 		// Quotes unavailable: commands that need one fail with a clear error.
 		for _, sym := range symbols {
 			out[sym] = activities.QuoteResult{Err: "quote service unavailable: " + err.Error()}
 		}
 	}
 	return out
+}
+
+// compactQuotesChange (workflow.GetVersion): from version 1 on, quotes come
+// from GetQuotesV2, whose result is recorded in the compact form (a new name,
+// so that an older worker fails a history holding it instead of misreading
+// it). Histories from before name GetQuotes, which answers the same.
+const compactQuotesChange = "compact-quote-results"
+
+// quotesActivity is the local activity an account or a trigger asks for its
+// quotes. The version is asked only when quotes are fetched, so a run that
+// never fetches records no marker.
+func quotesActivity(ctx workflow.Context) func(context.Context, activities.QuotesRequest) (map[string]activities.QuoteResult, error) {
+	var a *activities.Activities
+	if workflow.GetVersion(ctx, compactQuotesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return a.GetQuotes
+	}
+	return a.GetQuotesV2
 }
 
 // quoteAttempts is how many times a GetQuotes local activity runs before

@@ -96,10 +96,9 @@ func (t *triggerRun) followReprices() {
 // failed check is logged and left to the next one.
 func (t *triggerRun) check() {
 	var quotes map[string]activities.QuoteResult
-	var a *activities.Activities
 	// The claimant is the key this check's legacy hit is audited under.
 	req := activities.QuotesRequest{User: t.in.User, Symbols: []string{t.in.Key.Symbol}, Claimant: t.hitKey(t.in.Checks + 1)}
-	if err := workflow.ExecuteLocalActivity(t.lactx, a.GetQuotes, req).Get(t.ctx, &quotes); err != nil {
+	if err := workflow.ExecuteLocalActivity(t.lactx, quotesActivity(t.ctx), req).Get(t.ctx, &quotes); err != nil {
 		t.logger.Warn("trigger price check failed", "err", err)
 		return
 	}

@@ -56,8 +56,8 @@ func TestOneWebCommandIsOneTrace(t *testing.T) {
 	for child, parent := range map[string]string{
 		"UpdateWithStartWorkflow:execute": "POST /commands",
 		"HandleUpdate:execute":            "UpdateWithStartWorkflow:execute",
-		"StartActivity:GetQuotes":         "HandleUpdate:execute",
-		"RunActivity:GetQuotes":           "StartActivity:GetQuotes",
+		"StartActivity:GetQuotesV2":       "HandleUpdate:execute",
+		"RunActivity:GetQuotesV2":         "StartActivity:GetQuotesV2",
 		"StartActivity:WriteAudit":        "HandleUpdate:execute",
 		"RunActivity:WriteAudit":          "StartActivity:WriteAudit",
 	} {

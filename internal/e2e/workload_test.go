@@ -6,6 +6,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -245,14 +246,19 @@ func compareSummaries(t *testing.T, user string, got, want trading.Summary) {
 // in package workflows that guards later changes.
 func replayHistories(ctx context.Context, t *testing.T, dev *stack.Dev, users []string) {
 	sort.Strings(users)
+	fetches := 0
 	for _, u := range users[:min(3, len(users))] {
-		replayRun(ctx, t, dev, u, "")
+		fetches += replayRun(ctx, t, dev, u, "")
+	}
+	if fetches == 0 {
+		t.Error("no quote fetch in the replayed histories: their form is not checked")
 	}
 }
 
 // replayRun replays one run of user's account (runID "": the current one)
-// and, with DAYTRADER_RECORD_HISTORIES=dir, saves its history there.
-func replayRun(ctx context.Context, t *testing.T, dev *stack.Dev, user, runID string) {
+// and, with DAYTRADER_RECORD_HISTORIES=dir, saves its history there. It
+// returns how many quote fetches the history records (checkQuoteMarkers).
+func replayRun(ctx context.Context, t *testing.T, dev *stack.Dev, user, runID string) int {
 	t.Helper()
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(workflows.Account)
@@ -272,6 +278,42 @@ func replayRun(ctx context.Context, t *testing.T, dev *stack.Dev, user, runID st
 			t.Fatal(err)
 		}
 	}
+	return checkQuoteMarkers(t, hist)
+}
+
+// checkQuoteMarkers checks that the history's quote fetches are recorded
+// as GetQuotesV2, every result in the compact form (one-letter names), and
+// none as GetQuotes: an older worker fails on the new name instead of
+// reading the compact results as empty quotes. It returns how many it saw.
+func checkQuoteMarkers(t *testing.T, hist *historypb.History) int {
+	t.Helper()
+	n := 0
+	for _, ev := range hist.Events {
+		m := ev.GetMarkerRecordedEventAttributes()
+		if m.GetMarkerName() != "LocalActivity" {
+			continue
+		}
+		var data struct{ ActivityType string }
+		if err := json.Unmarshal(m.GetDetails()["data"].GetPayloads()[0].GetData(), &data); err != nil {
+			t.Fatalf("local activity marker %d: %v", ev.GetEventId(), err)
+		}
+		switch data.ActivityType {
+		case "GetQuotes":
+			t.Errorf("event %d: quotes fetched as GetQuotes, which older workers read in the form before", ev.GetEventId())
+		case "GetQuotesV2":
+			n++
+			var results map[string]map[string]json.RawMessage
+			if err := json.Unmarshal(m.GetDetails()["result"].GetPayloads()[0].GetData(), &results); err != nil {
+				t.Fatalf("event %d: GetQuotesV2's result: %v", ev.GetEventId(), err)
+			}
+			for sym, r := range results {
+				if _, compact := r["s"]; !compact || r["quote"] != nil {
+					t.Errorf("event %d: %s's result is not in the compact form: %v", ev.GetEventId(), sym, r)
+				}
+			}
+		}
+	}
+	return n
 }
 
 func fetchHistory(ctx context.Context, t *testing.T, c client.Client, id, runID string) *historypb.History {
