@@ -154,11 +154,16 @@ func TestAuditJSONOtherShapesAreReadByEncodingJSON(t *testing.T) {
 		if err := rs.UnmarshalJSON([]byte(bad)); err == nil {
 			t.Errorf("%q: read as %+v, want an error", bad, rs)
 		}
-		payload := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: []byte(bad)}
+		payload := jsonPayload([]byte(bad))
 		if err := DataConverter().FromPayload(payload, &rs); err == nil {
 			t.Errorf("%q: the data converter read it as %+v, want an error", bad, rs)
 		}
 	}
+}
+
+// jsonPayload is data as a "json/plain" payload, as a history holds it.
+func jsonPayload(data []byte) *commonpb.Payload {
+	return &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: data}
 }
 
 // FuzzAuditJSON holds the codec to encoding/json for records made of any

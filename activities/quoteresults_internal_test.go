@@ -10,7 +10,6 @@ import (
 
 	"github.com/daytradinginc/daytrader/trading"
 	"github.com/shopspring/decimal"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 )
 
@@ -83,7 +82,7 @@ func checkQuoteJSON(t *testing.T, rs map[string]QuoteResult) {
 		t.Fatalf("QuoteResult.MarshalJSON through encoding/json wrote\n%s (%v)\nwant\n%s", byMethod, err, want)
 	}
 	var fast map[string]QuoteResult
-	payload := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: got}
+	payload := jsonPayload(got)
 	if err := DataConverter().FromPayload(payload, &fast); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +146,7 @@ func TestQuoteJSONReadsTheFormBefore(t *testing.T) {
 		"EZK": {Err: "quote service unavailable"},
 	}
 	want = roundTripped(t, want)
-	payload := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: []byte(recorded)}
+	payload := jsonPayload([]byte(recorded))
 	var got map[string]QuoteResult
 	if err := DataConverter().FromPayload(payload, &got); err != nil {
 		t.Fatal(err)
@@ -199,7 +198,7 @@ func TestQuoteJSONOtherShapes(t *testing.T) {
 			if _, err := parseQuotes([]byte(c.json)); (err == nil) != c.fast {
 				t.Errorf("read by the fast reader: %v, want %v (err %v)", err == nil, c.fast, err)
 			}
-			payload := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: []byte(c.json)}
+			payload := jsonPayload([]byte(c.json))
 			var got map[string]QuoteResult
 			if err := DataConverter().FromPayload(payload, &got); err != nil {
 				t.Fatal(err)
@@ -214,7 +213,7 @@ func TestQuoteJSONOtherShapes(t *testing.T) {
 	}
 	for _, bad := range []string{``, `{`, `{"ABC":{"s":"ABC","p":"x","f":"2026-12-03T09:30:00Z"}}`, `{"ABC":{"s":"ABC","p":"1","f":"yesterday"}}`,
 		`{"ABC":{"s":"ABC","p":"1","f":"2026-12-03T09:30:00Z"}}x`, `{"ABC":{"s":"ABC","p":"1","t":07,"f":"2026-12-03T09:30:00Z"}}`} {
-		payload := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: []byte(bad)}
+		payload := jsonPayload([]byte(bad))
 		var rs map[string]QuoteResult
 		if err := DataConverter().FromPayload(payload, &rs); err == nil {
 			t.Errorf("%q: the data converter read it as %+v, want an error", bad, rs)
