@@ -59,11 +59,15 @@ func (c jsonPayloads) FromPayload(payload *commonpb.Payload, valuePtr any) error
 		// own parser does not.
 		err = v.UnmarshalJSON(payload.GetData())
 	case *map[string]QuoteResult:
-		if *v, err = parseQuotes(payload.GetData()); err != nil {
+		var rs map[string]QuoteResult
+		if rs, err = parseQuotes(payload.GetData()); err != nil {
 			// Not as appendQuotes writes it (the form before, or not
 			// valid): encoding/json reads it, or says what is wrong.
-			*v = nil
-			err = json.Unmarshal(payload.GetData(), v)
+			rs = nil
+			err = json.Unmarshal(payload.GetData(), &rs)
+		}
+		if err == nil {
+			*v = rs // left as it was when unreadable
 		}
 	default:
 		return c.JSONPayloadConverter.FromPayload(payload, valuePtr)

@@ -214,9 +214,12 @@ func TestQuoteJSONOtherShapes(t *testing.T) {
 	for _, bad := range []string{``, `{`, `{"ABC":{"s":"ABC","p":"x","f":"2026-12-03T09:30:00Z"}}`, `{"ABC":{"s":"ABC","p":"1","f":"yesterday"}}`,
 		`{"ABC":{"s":"ABC","p":"1","f":"2026-12-03T09:30:00Z"}}x`, `{"ABC":{"s":"ABC","p":"1","t":07,"f":"2026-12-03T09:30:00Z"}}`} {
 		payload := jsonPayload([]byte(bad))
-		var rs map[string]QuoteResult
+		rs := map[string]QuoteResult{"ABC": {Err: "before"}}
 		if err := DataConverter().FromPayload(payload, &rs); err == nil {
 			t.Errorf("%q: the data converter read it as %+v, want an error", bad, rs)
+		}
+		if len(rs) != 1 || rs["ABC"].Err != "before" {
+			t.Errorf("%q: the map read into is now %+v, want it left as it was", bad, rs)
 		}
 	}
 }
