@@ -302,8 +302,12 @@ func checkQuoteMarkers(t *testing.T, hist *historypb.History) int {
 			t.Errorf("event %d: quotes fetched as GetQuotes, which older workers read in the form before", ev.GetEventId())
 		case "GetQuotesV2":
 			n++
+			result := m.GetDetails()["result"].GetPayloads()
+			if len(result) == 0 {
+				continue // a failed fetch records its failure, no result
+			}
 			var results map[string]map[string]json.RawMessage
-			if err := json.Unmarshal(m.GetDetails()["result"].GetPayloads()[0].GetData(), &results); err != nil {
+			if err := json.Unmarshal(result[0].GetData(), &results); err != nil {
 				t.Fatalf("event %d: GetQuotesV2's result: %v", ev.GetEventId(), err)
 			}
 			for sym, r := range results {
