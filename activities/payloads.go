@@ -9,7 +9,7 @@ import (
 )
 
 // DataConverter is the SDK's default data converter except that
-// AuditRecords and GetQuotes' results (map[string]QuoteResult) go to and
+// AuditRecords and GetQuotesV2's results (map[string]QuoteResult) go to and
 // from their "json/plain" payload by their own codec alone. Through the
 // default converter encoding/json also compacts what MarshalJSON wrote and
 // validates the payload before UnmarshalJSON reads it, which was half of

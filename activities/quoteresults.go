@@ -143,7 +143,7 @@ func (r *jsonReader) quote(res *QuoteResult) error {
 		case "f":
 			return r.time(&q.FetchedAt)
 		case "h":
-			return r.literal("true", &res.LegacyHit)
+			return r.trueLiteral(&res.LegacyHit)
 		case "e":
 			return r.str(&res.Err)
 		}
@@ -151,12 +151,13 @@ func (r *jsonReader) quote(res *QuoteResult) error {
 	})
 }
 
-// literal reads the JSON literal lit (true), setting *out.
-func (r *jsonReader) literal(lit string, out *bool) error {
-	if !bytes.HasPrefix(r.b[r.skipSpace():], []byte(lit)) {
+// trueLiteral reads the JSON literal true (appendQuote writes no false),
+// setting *out.
+func (r *jsonReader) trueLiteral(out *bool) error {
+	if !bytes.HasPrefix(r.b[r.skipSpace():], []byte("true")) {
 		return errUnexpected
 	}
-	r.i += len(lit)
+	r.i += len("true")
 	*out = true
 	return nil
 }

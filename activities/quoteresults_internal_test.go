@@ -106,24 +106,26 @@ func checkQuoteJSON(t *testing.T, rs map[string]QuoteResult) {
 	}
 }
 
+// resultBefore is QuoteResult as its JSON was before the compact form.
+type resultBefore struct {
+	Quote     trading.Quote `json:"quote"`
+	LegacyHit bool          `json:"legacyHit"`
+	Err       string        `json:"err,omitempty"`
+}
+
 // roundTripped is rs as the form before came back from its JSON: the
 // results a workflow saw until now (times and prices as JSON gives them).
 func roundTripped(t *testing.T, rs map[string]QuoteResult) map[string]QuoteResult {
 	t.Helper()
-	type before struct {
-		Quote     trading.Quote `json:"quote"`
-		LegacyHit bool          `json:"legacyHit"`
-		Err       string        `json:"err,omitempty"`
-	}
-	old := make(map[string]before, len(rs))
+	old := make(map[string]resultBefore, len(rs))
 	for sym, r := range rs {
-		old[sym] = before(r)
+		old[sym] = resultBefore(r)
 	}
 	b, err := json.Marshal(old)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back map[string]before
+	var back map[string]resultBefore
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -231,20 +233,15 @@ func TestQuoteJSONOtherShapes(t *testing.T) {
 // and the compact form through ours.
 func BenchmarkQuoteResultsPayload(b *testing.B) {
 	base := oddQuotes()["ACY"]
-	type before struct {
-		Quote     trading.Quote `json:"quote"`
-		LegacyHit bool          `json:"legacyHit"`
-		Err       string        `json:"err,omitempty"`
-	}
-	rs, old := map[string]QuoteResult{}, map[string]before{}
+	rs, old := map[string]QuoteResult{}, map[string]resultBefore{}
 	for i := range 450 {
 		sym := string([]byte{byte('A' + i%26), byte('A' + i/26%26), byte('A' + i/676)})
 		r := base
 		r.Quote.Symbol = sym
-		rs[sym], old[sym] = r, before(r)
+		rs[sym], old[sym] = r, resultBefore(r)
 	}
 	b.Run("before", func(b *testing.B) {
-		benchmarkQuotes(b, converter.GetDefaultDataConverter(), old, func() any { return &map[string]before{} })
+		benchmarkQuotes(b, converter.GetDefaultDataConverter(), old, func() any { return &map[string]resultBefore{} })
 	})
 	b.Run("compact", func(b *testing.B) {
 		benchmarkQuotes(b, DataConverter(), rs, func() any { return &map[string]QuoteResult{} })

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// batchQuotes are the quotes fetched for one batch, by symbol: GetQuotes'
+// batchQuotes are the quotes fetched for one batch, by symbol: GetQuotesV2's
 // result type itself, which the data converter reads without reflection.
 type batchQuotes = map[string]activities.QuoteResult
 
@@ -206,11 +206,11 @@ func quotesActivity(ctx workflow.Context) func(context.Context, activities.Quote
 	return a.GetQuotesV2
 }
 
-// quoteAttempts is how many times a GetQuotes local activity runs before
+// quoteAttempts is how many times a quote fetch (GetQuotesV2) runs before
 // the commands that needed its quotes fail.
 const quoteAttempts = 3
 
-// quoteActivityOptions are GetQuotes' local activity options; timeout is
+// quoteActivityOptions are the quote fetch's local activity options; timeout is
 // one attempt's (0: DefaultQuoteTimeout). The quote client gives up on a
 // symbol after ~4 s itself and a failure becomes a per-symbol error, so an
 // attempt fails only on a worker crash or when the worker is so loaded that
