@@ -1114,6 +1114,29 @@ func TestDisplaySummary(t *testing.T) {
 			t.Errorf("recent activity %+v", r)
 		}
 	})
+
+	t.Run("a full recent activity takes the next command without a new array", func(t *testing.T) {
+		a := NewAccount(alice)
+		for tx := range int64(recentLimit + 3) {
+			a.remember(RecentCommand{TxNum: tx + 1})
+		}
+		tx := int64(recentLimit + 3)
+		allocs := testing.AllocsPerRun(50, func() {
+			tx++
+			a.remember(RecentCommand{TxNum: tx})
+		})
+		if allocs != 0 {
+			t.Errorf("remember allocated %.1f times a command once full; want 0", allocs)
+		}
+		if len(a.Recent) != recentLimit || a.Recent[0].TxNum != tx-recentLimit+1 || a.Recent[recentLimit-1].TxNum != tx {
+			t.Errorf("recent activity %+v; want transactions %d to %d", a.Recent, tx-recentLimit+1, tx)
+		}
+		for i := 1; i < len(a.Recent); i++ {
+			if a.Recent[i].TxNum != a.Recent[i-1].TxNum+1 {
+				t.Fatalf("recent activity out of order at %d: %+v", i, a.Recent)
+			}
+		}
+	})
 }
 
 func TestDumpLogCommand(t *testing.T) {
