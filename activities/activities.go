@@ -109,21 +109,7 @@ func (a *Activities) WriteAudit(ctx context.Context, events AuditRecords) error 
 	if len(events) == 0 {
 		return nil
 	}
-	// A record the schema cannot hold would be refused with the whole batch
-	// on every retry and stall the account for good; it is a bug upstream,
-	// so it is logged and counted, and the rest of the batch is stored.
-	valid := events[:0:0]
-	for _, e := range events {
-		if err := audit.Validate(e); err != nil {
-			a.Metrics.auditRejected()
-			if a.Logger != nil {
-				a.Logger.Error("audit record refused", "key", e.Key, "err", err)
-			}
-			continue
-		}
-		valid = append(valid, e)
-	}
-	events = valid
+	events = a.keepValid(events)
 	start := time.Now()
 	if err := a.Audit.Write(ctx, a.Server, events); err != nil {
 		return fmt.Errorf("writing %d audit events: %w", len(events), err)
@@ -134,6 +120,27 @@ func (a *Activities) WriteAudit(ctx context.Context, events AuditRecords) error 
 	}
 	a.Metrics.auditWritten(time.Since(start).Seconds(), types)
 	return nil
+}
+
+// keepValid drops the records the schema cannot hold: one would be refused
+// with the whole batch on every retry and stall the account for good; it is
+// a bug upstream, so it is logged and counted, and the rest of the batch is
+// stored. It filters in place, as events is this attempt's own decoded
+// input (a retry decodes its own): a copy of every batch was 7 % of all that
+// a 1,000,000-command run allocated.
+func (a *Activities) keepValid(events AuditRecords) AuditRecords {
+	valid := events[:0]
+	for _, e := range events {
+		if err := audit.Validate(e); err != nil {
+			a.Metrics.auditRejected()
+			if a.Logger != nil {
+				a.Logger.Error("audit record refused", "key", e.Key, "err", err)
+			}
+			continue
+		}
+		valid = append(valid, e)
+	}
+	return valid
 }
 
 // DumpRequest is a DUMPLOG: one user's history, or everyone's when User is "".
