@@ -6,7 +6,7 @@ import (
 )
 
 // TestTuneStackGCSetsAndRestores checks that a process running the stack
-// collects at GOGC 200 under a 1300 MiB soft limit, that GOGC and
+// collects at GOGC 200 under a 900 MiB soft limit, that GOGC and
 // GOMEMLIMIT set by the operator win, and that restore puts back what was.
 func TestTuneStackGCSetsAndRestores(t *testing.T) {
 	before, beforeLimit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
@@ -15,8 +15,8 @@ func TestTuneStackGCSetsAndRestores(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	restore := tuneStackGC()
-	if got, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); got != 200 || limit != 1300<<20 {
-		t.Errorf("tuned: GOGC %d, limit %d; want 200 and %d", got, limit, 1300<<20)
+	if got, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); got != 200 || limit != 900<<20 {
+		t.Errorf("tuned: GOGC %d, limit %d; want 200 and %d", got, limit, 900<<20)
 	}
 	debug.SetGCPercent(200) // SetGCPercent(-1) above turned it off
 	restore()

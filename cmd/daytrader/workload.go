@@ -82,7 +82,7 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the whole process: with --embedded also Temporal and the worker) to this file")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of the process, taken when its live heap was largest, to this file")
 	fs.IntVar(&f.memoryLimitMiB, "memory-limit", defaultStarterMemoryLimitMiB, "soft limit in MiB on the starter's Go memory (the GC collects "+
-		"sooner near it, see runtime/debug.SetMemoryLimit); 0: none. GOMEMLIMIT, when set, wins; --embedded (the whole stack) has 1300 MiB and GOGC 200")
+		"sooner near it, see runtime/debug.SetMemoryLimit); 0: none. GOMEMLIMIT, when set, wins; --embedded (the whole stack) has 900 MiB and GOGC 200")
 	return func(ctx context.Context, cfg stack.Config, args []string) error {
 		if err := f.check(); err != nil {
 			return err
