@@ -13,8 +13,8 @@ import (
 // pairs, README "The seed's size"); GOGC 400 without a limit took 2.8 GiB.
 // The limit was 1,300 MiB; at 900 the 1M run peaks under 1 GiB (991-1,011
 // MiB against 1,238-1,344), its live heap being about 400 MB. Alone that
-// cost about 5 % more CPU; with two per-command copies gone at the same
-// time (README "Under 1 GiB") the run took no more than before.
+// cost about 5 % more CPU; with two copies gone at the same time (one a
+// command, one a batch: README "Under 1 GiB") it took no more than before.
 const (
 	stackGCPercent      = 200
 	stackMemoryLimitMiB = 900
