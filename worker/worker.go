@@ -6,6 +6,7 @@ package worker
 import (
 	"cmp"
 	"errors"
+	"time"
 
 	"github.com/daytradinginc/daytrader/activities"
 	"github.com/daytradinginc/daytrader/workflows"
@@ -43,6 +44,10 @@ type Options struct {
 	// own, a trader's audit write does not wait for a connection behind
 	// the bulk's.
 	InteractiveActs *activities.Activities
+	// TraderHold: a bulk task waits to start while a task of the
+	// interactive queue runs and for TraderHold after (traderGate; 0:
+	// bulk tasks never wait).
+	TraderHold time.Duration
 	// Account tunes the account and trigger workflows this worker runs
 	// (zero: workflows.DefaultAccountOptions()); tests shorten intervals.
 	Account workflows.AccountOptions
@@ -65,22 +70,23 @@ func New(c client.Client, acts *activities.Activities, opts Options) *Worker {
 		// so a batch does not replay the account's history. Process-wide.
 		sdkworker.SetStickyWorkflowCacheSize(opts.MaxCachedWorkflows)
 	}
+	var gate *traderGate
+	if opts.TraderHold > 0 {
+		gate = newTraderGate(opts.TraderHold)
+	}
 	bulk := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{
-		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowTaskPollers,
-		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflows,
-		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActs,
-		MaxConcurrentActivityTaskPollers:        4,
+		MaxConcurrentWorkflowTaskPollers: opts.WorkflowTaskPollers,
+		MaxConcurrentActivityTaskPollers: 4,
+		Tuner:                            tuner(gate, false, opts.MaxConcurrentWorkflows, bulkActivitySlots, opts.MaxConcurrentLocalActs),
 	})
 	n := opts.InteractiveMaxConcurrentWorkflows
 	interactive := sdkworker.New(c, workflows.InteractiveTaskQueue(opts.TaskQueue), sdkworker.Options{
 		// As many pollers as the bulk queue's: each takes one task per
 		// round trip, and a trader's command is two workflow tasks and a
 		// summary query (with 2, 20 traders waited seconds for a poller).
-		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowTaskPollers,
-		MaxConcurrentWorkflowTaskExecutionSize:  n,
-		MaxConcurrentLocalActivityExecutionSize: n,
-		MaxConcurrentActivityExecutionSize:      n,
-		MaxConcurrentActivityTaskPollers:        2,
+		MaxConcurrentWorkflowTaskPollers: opts.WorkflowTaskPollers,
+		MaxConcurrentActivityTaskPollers: 2,
+		Tuner:                            tuner(gate, true, n, n, n),
 	})
 	Register(bulk, acts, opts.Account)
 	Register(interactive, cmp.Or(opts.InteractiveActs, acts), opts.Account)

@@ -61,6 +61,7 @@ const (
 	maxLoginEvery   = 24 * time.Hour
 	maxLoginBurst   = 10_000
 	maxWorkerCached = 1_000_000
+	maxTraderHold   = time.Second
 )
 
 // Settings is the configuration table, in the order of the README and of
@@ -197,7 +198,8 @@ func webSettings() []Setting {
 	}
 }
 
-// workerSettings: the defaults are worker.New's (8, 32, 1000, 64) and the
+// workerSettings: the defaults are worker.New's (8, 32, 1000, 64), the
+// trader hold measured on 100User (README, "The worker holds the bulk"), and the
 // SDK's sticky cache size (10000), spelled out so help shows them.
 func workerSettings() []Setting {
 	return []Setting{
@@ -215,6 +217,9 @@ func workerSettings() []Setting {
 			bind: func(c *Config) value {
 				return intValue[int]{&c.WorkerInteractiveMaxConcurrentWorkflows, 2, maxWorkerSlots}
 			}},
+		{Env: "WORKER_TRADER_HOLD", Flag: "worker-trader-hold", Default: "20ms",
+			Help: "while a trader's task runs on the worker, and this long after, the bulk queue's next tasks wait (at most 1 s) so the trader's get the CPU; 0s: they never wait",
+			bind: func(c *Config) value { return durationValue{&c.WorkerTraderHold, 0, maxTraderHold} }},
 		{Env: "WORKER_MAX_CACHED_WORKFLOWS", Flag: "worker-max-cached-workflows", Default: "10000",
 			Help: "account workflows kept in memory between tasks (process-wide sticky cache)",
 			bind: func(c *Config) value { return intValue[int]{&c.WorkerMaxCachedWorkflows, 1, maxWorkerCached} }},

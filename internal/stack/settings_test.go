@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		LogLevel: "info", LogFormat: "text", TemporalPersistence: "sqlite", Registration: "open", SessionTTL: 12 * time.Hour,
 		LoginUserEvery: 12 * time.Second, LoginUserBurst: 5, LoginIPEvery: 3 * time.Second, LoginIPBurst: 20,
 		WorkerWorkflowTaskPollers: 8, WorkerMaxConcurrentWorkflows: 32, WorkerMaxConcurrentLocalActs: 1000,
-		WorkerMaxCachedWorkflows: 10000, WorkerInteractiveMaxConcurrentWorkflows: 64,
+		WorkerMaxCachedWorkflows: 10000, WorkerInteractiveMaxConcurrentWorkflows: 64, WorkerTraderHold: 20 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", c, want)
@@ -42,7 +42,8 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("the default login limit is %+v, want web.DefaultLoginLimit %+v", got, web.DefaultLoginLimit)
 	}
 	wantWorker := worker.Options{TaskQueue: "daytrader", WorkflowTaskPollers: 8, MaxConcurrentWorkflows: 32,
-		MaxConcurrentLocalActs: 1000, MaxCachedWorkflows: 10000, InteractiveMaxConcurrentWorkflows: 64}
+		MaxConcurrentLocalActs: 1000, MaxCachedWorkflows: 10000, InteractiveMaxConcurrentWorkflows: 64,
+		TraderHold: 20 * time.Millisecond}
 	if got := c.workerOptions(); !reflect.DeepEqual(got, wantWorker) {
 		t.Errorf("the default worker options are %+v, want %+v", got, wantWorker)
 	}
@@ -75,6 +76,8 @@ func TestLoadEnvRefusesBadValues(t *testing.T) {
 		{"WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", "1e3", `WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES="1e3": want an integer from 1 to 100000`},
 		{"WORKER_MAX_CACHED_WORKFLOWS", "-1", `WORKER_MAX_CACHED_WORKFLOWS="-1": want an integer from 1 to 1000000`},
 		{"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS", "1", `WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS="1": want an integer from 2 to 100000`},
+		{"WORKER_TRADER_HOLD", "2s", `WORKER_TRADER_HOLD="2s": want a Go duration such as 90s or 12h, from 0s to 1s`},
+		{"WORKER_TRADER_HOLD", "-1ms", `WORKER_TRADER_HOLD="-1ms": want a Go duration such as 90s or 12h, from 0s to 1s`},
 		{"LOGIN_USER_BURST", "0", `LOGIN_USER_BURST="0": want an integer from 1 to 10000`},
 		{"LOGIN_IP_BURST", "many", `LOGIN_IP_BURST="many": want an integer from 1 to 10000`},
 		{"WEB_ADDR", "8080", `WEB_ADDR="8080": want host:port (port 0 to 65535)`},
@@ -358,7 +361,7 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 		"LOGIN_IP_EVERY": "500ms", "LOGIN_IP_BURST": "50", "TRUSTED_PROXIES": "10.0.0.0/8", "SECURE_COOKIES": "true",
 		"TEMPORAL_UI_ADDR": "", "WORKER_WORKFLOW_TASK_POLLERS": "4", "WORKER_MAX_CONCURRENT_WORKFLOWS": "64",
 		"WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES": "100", "WORKER_MAX_CACHED_WORKFLOWS": "500", "TASK_QUEUE": "q",
-		"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS": "8"}.lookup,
+		"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS": "8", "WORKER_TRADER_HOLD": "5ms"}.lookup,
 		SettingNames()...)
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +373,8 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 		t.Errorf("web.Config %+v does not carry the settings", wc)
 	}
 	wantWorker := worker.Options{TaskQueue: "q", WorkflowTaskPollers: 4, MaxConcurrentWorkflows: 64,
-		MaxConcurrentLocalActs: 100, MaxCachedWorkflows: 500, InteractiveMaxConcurrentWorkflows: 8}
+		MaxConcurrentLocalActs: 100, MaxCachedWorkflows: 500, InteractiveMaxConcurrentWorkflows: 8,
+		TraderHold: 5 * time.Millisecond}
 	if got := c.workerOptions(); !reflect.DeepEqual(got, wantWorker) {
 		t.Errorf("worker.Options %+v, want %+v", got, wantWorker)
 	}

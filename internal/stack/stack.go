@@ -92,6 +92,7 @@ type Config struct {
 	WorkerMaxCachedWorkflows     int // WORKER_MAX_CACHED_WORKFLOWS
 	// WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS
 	WorkerInteractiveMaxConcurrentWorkflows int
+	WorkerTraderHold                        time.Duration // WORKER_TRADER_HOLD
 }
 
 // DefaultDatabaseURL is the project-local cluster that scripts/postgres.sh runs.
@@ -248,6 +249,7 @@ func (c Config) workerOptions() worker.Options {
 		MaxCachedWorkflows:     c.WorkerMaxCachedWorkflows,
 
 		InteractiveMaxConcurrentWorkflows: c.WorkerInteractiveMaxConcurrentWorkflows,
+		TraderHold:                        c.WorkerTraderHold,
 	}
 }
 

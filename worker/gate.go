@@ -1,0 +1,153 @@
+package worker
+
+import (
+	"sync"
+	"time"
+
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// traderGate gives a trader's command the CPU first: while any task of the
+// interactive queue runs, and for hold after the last one ends, a bulk task
+// the worker has taken waits before it starts, for at most bulkMaxWait.
+//
+// Why here: a trader's command is two workflow tasks and an audit activity
+// with a few milliseconds between them, and under a bulk load each one
+// waited for CPU behind the bulk's batches (README, "Traders while a
+// workload runs"). Task queue priority cannot help, as the trader's tasks
+// have their own queue and slots already; what they lacked is the cores.
+// Holding the bulk's next tasks for the length of a command gives them
+// back; the bulk's tasks wait in the worker, not in Temporal, and the
+// bulk runs at full speed whenever nobody trades.
+//
+// It gates where a slot is marked used (the SDK calls MarkSlotUsed on the
+// task's own goroutine just before running it), not where it is reserved:
+// pollers reserve their slot before a long poll, so a gate there would let
+// every poller's next task through.
+type traderGate struct {
+	hold time.Duration
+
+	mu      sync.Mutex
+	running int           // interactive tasks running
+	lastEnd time.Time     // when the last one ended
+	idle    chan struct{} // closed when running falls to 0
+}
+
+// bulkMaxWait bounds a bulk task's wait, well inside an account's
+// workflow task timeout (workflows.AccountTaskTimeout), so that traders
+// trading back to back slow the bulk but never stall it.
+const bulkMaxWait = time.Second
+
+func newTraderGate(hold time.Duration) *traderGate {
+	g := &traderGate{hold: hold, idle: make(chan struct{})}
+	close(g.idle)
+	return g
+}
+
+// enter and leave bracket an interactive task.
+func (g *traderGate) enter() {
+	g.mu.Lock()
+	if g.running == 0 {
+		g.idle = make(chan struct{})
+	}
+	g.running++
+	g.mu.Unlock()
+}
+
+func (g *traderGate) leave() {
+	g.mu.Lock()
+	g.running--
+	if g.running == 0 {
+		g.lastEnd = time.Now()
+		close(g.idle)
+	}
+	g.mu.Unlock()
+}
+
+// waitOpen returns once no interactive task has run for hold, or after
+// maxWait.
+func (g *traderGate) waitOpen(maxWait time.Duration) {
+	deadline := time.NewTimer(maxWait)
+	defer deadline.Stop()
+	for {
+		g.mu.Lock()
+		running, idle, left := g.running, g.idle, g.hold-time.Since(g.lastEnd)
+		g.mu.Unlock()
+		var until <-chan time.Time
+		switch {
+		case running > 0:
+		case left > 0:
+			// idle is closed: wait out the hold alone.
+			idle, until = nil, time.After(left)
+		default:
+			return
+		}
+		select {
+		case <-idle:
+		case <-until:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+// gatedSlots are a fixed number of slots whose tasks either hold the gate
+// (interactive) or wait for it (bulk).
+type gatedSlots struct {
+	sdkworker.SlotSupplier
+	gate        *traderGate
+	interactive bool
+}
+
+// gateHeld marks the permit of an interactive task that entered the gate.
+type gateHeld struct{}
+
+func (s *gatedSlots) MarkSlotUsed(info sdkworker.SlotMarkUsedInfo) {
+	if s.interactive {
+		s.gate.enter()
+		info.Permit().UserData = gateHeld{}
+		return
+	}
+	s.gate.waitOpen(bulkMaxWait)
+}
+
+// ReleaseSlot also ends a slot reserved but never used (a poll that
+// brought no task), which never entered the gate.
+func (s *gatedSlots) ReleaseSlot(info sdkworker.SlotReleaseInfo) {
+	if _, held := info.Permit().UserData.(gateHeld); held {
+		info.Permit().UserData = nil
+		s.gate.leave()
+	}
+	s.SlotSupplier.ReleaseSlot(info)
+}
+
+// bulkActivitySlots is the SDK's default number of activity slots, which
+// the bulk queue kept before it had a tuner.
+const bulkActivitySlots = 1000
+
+// tuner gives a queue's workflow and activity tasks slots gated by g (nil:
+// plain ones); its local activities (quote fetches inside a workflow task
+// already running) always plain ones.
+func tuner(g *traderGate, interactive bool, workflows, activities, local int) sdkworker.WorkerTuner {
+	slots := func(n int, gated bool) sdkworker.SlotSupplier {
+		s, err := sdkworker.NewFixedSizeSlotSupplier(n)
+		if err != nil {
+			panic(err) // n > 0: withDefaults
+		}
+		if gated && g != nil {
+			return &gatedSlots{SlotSupplier: s, gate: g, interactive: interactive}
+		}
+		return s
+	}
+	t, err := sdkworker.NewCompositeTuner(sdkworker.CompositeTunerOptions{
+		WorkflowSlotSupplier:        slots(workflows, true),
+		ActivitySlotSupplier:        slots(activities, true),
+		LocalActivitySlotSupplier:   slots(local, false),
+		NexusSlotSupplier:           slots(1, false),
+		SessionActivitySlotSupplier: slots(1, false),
+	})
+	if err != nil {
+		panic(err) // NewCompositeTuner never fails
+	}
+	return t
+}
