@@ -17,11 +17,8 @@ import (
 // starter keeps there is what a trader waits behind. On 100User (README,
 // "Traders while a workload runs") a window of 4,000 instead of 50,000 took
 // one trader's p99 from 0.5-0.9 s to 83-98 ms, the bulk meanwhile at
-// 0.73-0.75 of its rate with the whole window; 2,000 kept it at 46-93 ms,
-// the bulk at 0.50-0.56. Since the worker holds the bulk's tasks while a
-// trader's run (worker.Options.TraderHold), 8,000 (the default) keeps it
-// under 100 ms with more of the bulk's rate (README, "The worker holds
-// the bulk"). (Temporal's own task rate of
+// 0.73-0.75 of its rate with the whole window; 2,000 (the default) kept it
+// at 46-93 ms in three runs, the bulk at 0.50-0.56. (Temporal's own task rate of
 // the traders' queue does not tell: their accounts' tasks go to the
 // workers' sticky queues, their first ones start eagerly.)
 type TraderWatch interface {
@@ -29,7 +26,7 @@ type TraderWatch interface {
 }
 
 // DefaultTraderWindow is RunOptions.TraderWindow's default.
-const DefaultTraderWindow = 8000
+const DefaultTraderWindow = 2000
 
 // traderPollInterval is how often the history is counted (and the window
 // moved on) while the traders' window is in force: a small window moved
