@@ -198,8 +198,8 @@ func webSettings() []Setting {
 	}
 }
 
-// workerSettings: the defaults are worker.New's (8, 32, 1000, 64), the
-// trader hold measured on 100User (README, "The worker holds the bulk"), and the
+// workerSettings: the defaults are worker.New's (8, 32, 1000, 64, no trader
+// hold: README, "The worker holds the bulk") and the
 // SDK's sticky cache size (10000), spelled out so help shows them.
 func workerSettings() []Setting {
 	return []Setting{
@@ -217,8 +217,8 @@ func workerSettings() []Setting {
 			bind: func(c *Config) value {
 				return intValue[int]{&c.WorkerInteractiveMaxConcurrentWorkflows, 2, maxWorkerSlots}
 			}},
-		{Env: "WORKER_TRADER_HOLD", Flag: "worker-trader-hold", Default: "20ms",
-			Help: "while a trader's task runs on the worker, and this long after, the bulk queue's next tasks wait (at most 1 s) so the trader's get the CPU; 0s: they never wait",
+		{Env: "WORKER_TRADER_HOLD", Flag: "worker-trader-hold", Default: "0s",
+			Help: "while a trader's task runs on the worker, and this long after, the bulk queue's next tasks wait (at most 1 s) so the trader's get the CPU (20ms: many traders wait a third less, the bulk runs slower); 0s: off",
 			bind: func(c *Config) value { return durationValue{&c.WorkerTraderHold, 0, maxTraderHold} }},
 		{Env: "WORKER_MAX_CACHED_WORKFLOWS", Flag: "worker-max-cached-workflows", Default: "10000",
 			Help: "account workflows kept in memory between tasks (process-wide sticky cache)",

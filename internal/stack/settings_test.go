@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		LogLevel: "info", LogFormat: "text", TemporalPersistence: "sqlite", Registration: "open", SessionTTL: 12 * time.Hour,
 		LoginUserEvery: 12 * time.Second, LoginUserBurst: 5, LoginIPEvery: 3 * time.Second, LoginIPBurst: 20,
 		WorkerWorkflowTaskPollers: 8, WorkerMaxConcurrentWorkflows: 32, WorkerMaxConcurrentLocalActs: 1000,
-		WorkerMaxCachedWorkflows: 10000, WorkerInteractiveMaxConcurrentWorkflows: 64, WorkerTraderHold: 20 * time.Millisecond,
+		WorkerMaxCachedWorkflows: 10000, WorkerInteractiveMaxConcurrentWorkflows: 64,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", c, want)
@@ -42,8 +42,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("the default login limit is %+v, want web.DefaultLoginLimit %+v", got, web.DefaultLoginLimit)
 	}
 	wantWorker := worker.Options{TaskQueue: "daytrader", WorkflowTaskPollers: 8, MaxConcurrentWorkflows: 32,
-		MaxConcurrentLocalActs: 1000, MaxCachedWorkflows: 10000, InteractiveMaxConcurrentWorkflows: 64,
-		TraderHold: 20 * time.Millisecond}
+		MaxConcurrentLocalActs: 1000, MaxCachedWorkflows: 10000, InteractiveMaxConcurrentWorkflows: 64}
 	if got := c.workerOptions(); !reflect.DeepEqual(got, wantWorker) {
 		t.Errorf("the default worker options are %+v, want %+v", got, wantWorker)
 	}
