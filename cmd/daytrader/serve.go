@@ -34,14 +34,7 @@ func webSettings() []string {
 }
 
 func workerSettings() []string {
-	return slices.Concat([]string{"QUOTE_SERVER_ADDR", "DUMP_DIR", "SERVER_NAME"}, workerTuning())
-}
-
-// workerTuning: the worker's own knobs, read wherever a process runs
-// DayTrader's worker (`worker`, `dev`, and `workload run/mixed --embedded`).
-func workerTuning() []string {
-	return []string{"WORKER_WORKFLOW_TASK_POLLERS", "WORKER_MAX_CONCURRENT_WORKFLOWS", "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES",
-		"WORKER_MAX_CACHED_WORKFLOWS", "WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS", "WORKER_TRADER_HOLD"}
+	return slices.Concat([]string{"QUOTE_SERVER_ADDR", "DUMP_DIR", "SERVER_NAME"}, stack.WorkerSettingNames())
 }
 
 func emulatorSettings() []string {

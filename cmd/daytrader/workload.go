@@ -30,7 +30,7 @@ import (
 // worker settings apply with --embedded, which starts those in-process.
 func workloadRunSettings() []string {
 	return slices.Concat(clientSettings(), []string{"TASK_QUEUE", "DATABASE_URL", "QUOTE_LATENCY", "QUOTE_SEED",
-		"QUOTE_PRICES", "DUMP_DIR", "SERVER_NAME", "LOG_LEVEL", "LOG_FORMAT", "TEMPORAL_PERSISTENCE"}, workerTuning())
+		"QUOTE_PRICES", "DUMP_DIR", "SERVER_NAME", "LOG_LEVEL", "LOG_FORMAT", "TEMPORAL_PERSISTENCE"}, stack.WorkerSettingNames())
 }
 
 func workloadCommands() []*spec {

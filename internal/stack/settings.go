@@ -233,10 +233,17 @@ func every[L ~float64](l L) time.Duration {
 
 // SettingNames is every setting's variable, in table order (what `dev`,
 // which runs everything, reads).
-func SettingNames() []string {
-	var names []string
-	for _, s := range Settings() {
-		names = append(names, s.Env)
+func SettingNames() []string { return envNames(Settings()) }
+
+// WorkerSettingNames is the worker's own settings' variables (WORKER_*):
+// every command that runs DayTrader's worker reads all of them, so a new
+// one cannot be left out of one of those commands.
+func WorkerSettingNames() []string { return envNames(workerSettings()) }
+
+func envNames(settings []Setting) []string {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = s.Env
 	}
 	return names
 }
