@@ -71,6 +71,21 @@ func (g *traderGate) leave() {
 	g.mu.Unlock()
 }
 
+// lingerLeft is how much longer a trader counts as trading, linger after
+// the last interactive task ended: linger while one runs, 0 if none ran
+// in the last linger.
+func (g *traderGate) lingerLeft(linger time.Duration) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.running > 0:
+		return linger
+	case g.lastEnd.IsZero():
+		return 0
+	}
+	return max(linger-time.Since(g.lastEnd), 0)
+}
+
 // waitOpen returns once no interactive task has run for hold, or after
 // maxWait.
 func (g *traderGate) waitOpen(maxWait time.Duration) {
@@ -113,9 +128,13 @@ func (s *gatedSlots) MarkSlotUsed(info sdkworker.SlotMarkUsedInfo) {
 	if s.interactive {
 		s.gate.enter()
 		info.Permit().UserData = gateHeld{}
+		s.SlotSupplier.MarkSlotUsed(info)
 		return
 	}
-	s.gate.waitOpen(bulkMaxWait)
+	if s.gate.hold > 0 {
+		s.gate.waitOpen(bulkMaxWait)
+	}
+	s.SlotSupplier.MarkSlotUsed(info)
 }
 
 // ReleaseSlot also ends a slot reserved but never used (a poll that
@@ -132,29 +151,44 @@ func (s *gatedSlots) ReleaseSlot(info sdkworker.SlotReleaseInfo) {
 // the bulk queue kept before it had a tuner.
 const bulkActivitySlots = 1000
 
+// slotCounts are a queue's slots: workflow tasks, activities, local
+// activities, and the workflow tasks while a trader trades (bulk queue; 0:
+// no fewer), with the queue's workflow task pollers.
+type slotCounts struct {
+	workflows, activities, local, workflowsWhileTrading, pollers int
+}
+
 // tuner gives a queue's workflow and activity tasks slots gated by g (nil:
 // plain ones); its local activities (quote fetches inside a workflow task
 // already running) always plain ones.
-func tuner(g *traderGate, interactive bool, workflows, activities, local int) sdkworker.WorkerTuner {
-	slots := func(n int, gated bool) sdkworker.SlotSupplier {
-		s, err := sdkworker.NewFixedSizeSlotSupplier(n)
-		if err != nil {
-			panic(err) // n > 0: withDefaults
+func tuner(g *traderGate, interactive bool, n slotCounts) sdkworker.WorkerTuner {
+	gated := func(s sdkworker.SlotSupplier) sdkworker.SlotSupplier {
+		if g == nil {
+			return s
 		}
-		if gated && g != nil {
-			return &gatedSlots{SlotSupplier: s, gate: g, interactive: interactive}
-		}
-		return s
+		return &gatedSlots{SlotSupplier: s, gate: g, interactive: interactive}
+	}
+	workflows := fixedSlots(n.workflows)
+	if n.workflowsWhileTrading > 0 && g != nil {
+		workflows = newFewerWhileTrading(n.workflows, n.workflowsWhileTrading, n.pollers, g)
 	}
 	t, err := sdkworker.NewCompositeTuner(sdkworker.CompositeTunerOptions{
-		WorkflowSlotSupplier:        slots(workflows, true),
-		ActivitySlotSupplier:        slots(activities, true),
-		LocalActivitySlotSupplier:   slots(local, false),
-		NexusSlotSupplier:           slots(1, false),
-		SessionActivitySlotSupplier: slots(1, false),
+		WorkflowSlotSupplier:        gated(workflows),
+		ActivitySlotSupplier:        gated(fixedSlots(n.activities)),
+		LocalActivitySlotSupplier:   fixedSlots(n.local),
+		NexusSlotSupplier:           fixedSlots(1),
+		SessionActivitySlotSupplier: fixedSlots(1),
 	})
 	if err != nil {
 		panic(err) // NewCompositeTuner never fails
 	}
 	return t
+}
+
+func fixedSlots(n int) sdkworker.SlotSupplier {
+	s, err := sdkworker.NewFixedSizeSlotSupplier(n)
+	if err != nil {
+		panic(err) // n > 0: withDefaults
+	}
+	return s
 }

@@ -29,21 +29,14 @@ func reserve(t *testing.T, s sdkworker.SlotSupplier) slotInfo {
 // startBulk marks a bulk slot used, as the SDK does right before running
 // the task, and reports how long that took on the bubble's clock.
 func startBulk(t *testing.T, bulk sdkworker.SlotSupplier) <-chan time.Duration {
-	took := make(chan time.Duration, 1)
-	task := reserve(t, bulk)
-	go func() {
-		began := time.Now()
-		bulk.MarkSlotUsed(task)
-		took <- time.Since(began)
-	}()
-	return took
+	return markUsed(bulk, reserve(t, bulk))
 }
 
 func TestTraderGate(t *testing.T) {
 	const hold = 20 * time.Millisecond
 	newSlots := func() (bulk, interactive sdkworker.SlotSupplier) {
 		g := newTraderGate(hold)
-		bulkTuner, traderTuner := tuner(g, false, 4, 4, 4), tuner(g, true, 4, 4, 4)
+		bulkTuner, traderTuner := tuner(g, false, slotCounts{4, 4, 4, 0, 4}), tuner(g, true, slotCounts{4, 4, 4, 0, 4})
 		return bulkTuner.GetWorkflowTaskSlotSupplier(), traderTuner.GetActivityTaskSlotSupplier()
 	}
 	t.Run("a bulk task starts at once when no trader's task has run", func(t *testing.T) {

@@ -48,6 +48,11 @@ type Options struct {
 	// interactive queue runs and for TraderHold after (traderGate; 0:
 	// bulk tasks never wait).
 	TraderHold time.Duration
+	// TraderSlots: while a trader trades (a task of the interactive queue
+	// ran in the last 30 s), the bulk queue runs at most TraderSlots
+	// workflow tasks at once instead of MaxConcurrentWorkflows
+	// (fewerWhileTrading; 0: as many as ever).
+	TraderSlots int
 	// Account tunes the account and trigger workflows this worker runs
 	// (zero: workflows.DefaultAccountOptions()); tests shorten intervals.
 	Account workflows.AccountOptions
@@ -71,13 +76,14 @@ func New(c client.Client, acts *activities.Activities, opts Options) *Worker {
 		sdkworker.SetStickyWorkflowCacheSize(opts.MaxCachedWorkflows)
 	}
 	var gate *traderGate
-	if opts.TraderHold > 0 {
+	if opts.TraderHold > 0 || opts.TraderSlots > 0 {
 		gate = newTraderGate(opts.TraderHold)
 	}
 	bulk := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: opts.WorkflowTaskPollers,
 		MaxConcurrentActivityTaskPollers: 4,
-		Tuner:                            tuner(gate, false, opts.MaxConcurrentWorkflows, bulkActivitySlots, opts.MaxConcurrentLocalActs),
+		Tuner: tuner(gate, false, slotCounts{opts.MaxConcurrentWorkflows, bulkActivitySlots,
+			opts.MaxConcurrentLocalActs, opts.TraderSlots, opts.WorkflowTaskPollers}),
 	})
 	n := opts.InteractiveMaxConcurrentWorkflows
 	interactive := sdkworker.New(c, workflows.InteractiveTaskQueue(opts.TaskQueue), sdkworker.Options{
@@ -86,7 +92,7 @@ func New(c client.Client, acts *activities.Activities, opts Options) *Worker {
 		// summary query (with 2, 20 traders waited seconds for a poller).
 		MaxConcurrentWorkflowTaskPollers: opts.WorkflowTaskPollers,
 		MaxConcurrentActivityTaskPollers: 2,
-		Tuner:                            tuner(gate, true, n, n, n),
+		Tuner:                            tuner(gate, true, slotCounts{n, n, n, 0, opts.WorkflowTaskPollers}),
 	})
 	Register(bulk, acts, opts.Account)
 	Register(interactive, cmp.Or(opts.InteractiveActs, acts), opts.Account)

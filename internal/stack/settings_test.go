@@ -77,6 +77,8 @@ func TestLoadEnvRefusesBadValues(t *testing.T) {
 		{"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS", "1", `WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS="1": want an integer from 2 to 100000`},
 		{"WORKER_TRADER_HOLD", "2s", `WORKER_TRADER_HOLD="2s": want a Go duration such as 90s or 12h, from 0s to 1s`},
 		{"WORKER_TRADER_HOLD", "-1ms", `WORKER_TRADER_HOLD="-1ms": want a Go duration such as 90s or 12h, from 0s to 1s`},
+		{"WORKER_TRADER_SLOTS", "1", `WORKER_TRADER_SLOTS="1": want 0 (off) or an integer from 2 to 100000`},
+		{"WORKER_TRADER_SLOTS", "-2", `WORKER_TRADER_SLOTS="-2": want 0 (off) or an integer from 2 to 100000`},
 		{"LOGIN_USER_BURST", "0", `LOGIN_USER_BURST="0": want an integer from 1 to 10000`},
 		{"LOGIN_IP_BURST", "many", `LOGIN_IP_BURST="many": want an integer from 1 to 10000`},
 		{"WEB_ADDR", "8080", `WEB_ADDR="8080": want host:port (port 0 to 65535)`},
@@ -360,7 +362,7 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 		"LOGIN_IP_EVERY": "500ms", "LOGIN_IP_BURST": "50", "TRUSTED_PROXIES": "10.0.0.0/8", "SECURE_COOKIES": "true",
 		"TEMPORAL_UI_ADDR": "", "WORKER_WORKFLOW_TASK_POLLERS": "4", "WORKER_MAX_CONCURRENT_WORKFLOWS": "64",
 		"WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES": "100", "WORKER_MAX_CACHED_WORKFLOWS": "500", "TASK_QUEUE": "q",
-		"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS": "8", "WORKER_TRADER_HOLD": "5ms"}.lookup,
+		"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS": "8", "WORKER_TRADER_HOLD": "5ms", "WORKER_TRADER_SLOTS": "3"}.lookup,
 		SettingNames()...)
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +375,7 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 	}
 	wantWorker := worker.Options{TaskQueue: "q", WorkflowTaskPollers: 4, MaxConcurrentWorkflows: 64,
 		MaxConcurrentLocalActs: 100, MaxCachedWorkflows: 500, InteractiveMaxConcurrentWorkflows: 8,
-		TraderHold: 5 * time.Millisecond}
+		TraderHold: 5 * time.Millisecond, TraderSlots: 3}
 	if got := c.workerOptions(); !reflect.DeepEqual(got, wantWorker) {
 		t.Errorf("worker.Options %+v, want %+v", got, wantWorker)
 	}

@@ -93,6 +93,7 @@ type Config struct {
 	// WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS
 	WorkerInteractiveMaxConcurrentWorkflows int
 	WorkerTraderHold                        time.Duration // WORKER_TRADER_HOLD
+	WorkerTraderSlots                       int           // WORKER_TRADER_SLOTS
 }
 
 // DefaultDatabaseURL is the project-local cluster that scripts/postgres.sh runs.
@@ -250,6 +251,7 @@ func (c Config) workerOptions() worker.Options {
 
 		InteractiveMaxConcurrentWorkflows: c.WorkerInteractiveMaxConcurrentWorkflows,
 		TraderHold:                        c.WorkerTraderHold,
+		TraderSlots:                       c.WorkerTraderSlots,
 	}
 }
 

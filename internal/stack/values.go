@@ -208,6 +208,23 @@ func (v intValue[T]) want() string {
 	return fmt.Sprintf("an integer from %d to %d", v.min, v.max)
 }
 
+// offOrIntValue is 0 (off) or an intValue: for a limit whose smallest
+// useful value is above 1.
+type offOrIntValue struct{ intValue[int] }
+
+func (v offOrIntValue) Set(s string) error {
+	if s == "0" {
+		*v.p = 0
+		return nil
+	}
+	if err := v.intValue.Set(s); err != nil {
+		return errWant(v)
+	}
+	return nil
+}
+
+func (v offOrIntValue) want() string { return "0 (off) or " + v.intValue.want() }
+
 const (
 	maxInt64 = 1<<63 - 1
 	minInt64 = -1 << 63
