@@ -82,6 +82,14 @@ func (a *Activities) GetQuotesV2(ctx context.Context, req QuotesRequest) (map[st
 			"NoClaimant", nil)
 	}
 	results := a.Quotes.GetMany(ctx, req.User, req.Claimant, req.Symbols)
+	if err := ctx.Err(); err != nil {
+		// The attempt outlived its deadline: its symbols failed with that.
+		// A result ready when the deadline fires counts as a success in the
+		// SDK, and the commands waiting for those quotes would fail; an
+		// error has the attempt tried again, and the retry reports what
+		// this one claimed (the claimant).
+		return nil, fmt.Errorf("quotes for %s: the attempt outlived its deadline: %w", req.User, err)
+	}
 	out := make(map[string]QuoteResult, len(results))
 	for _, r := range results {
 		res := QuoteResult{Quote: r.Quote, LegacyHit: r.LegacyHit}

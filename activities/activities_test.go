@@ -119,6 +119,24 @@ func TestGetQuotesLateKeepsItsLegacyHits(t *testing.T) {
 	}
 }
 
+// TestGetQuotesPastItsDeadlineFails: an attempt whose context ends while
+// it fetches returns the context's error, not quotes that are all that
+// error. Temporal takes a result that is ready when the attempt's deadline
+// fires as a success, so under load such a late "result" sometimes won
+// the race and the BUY waiting for it failed ("could not get a quote:
+// context deadline exceeded") instead of the attempt being tried again
+// (TestQuoteFetchOutlivingItsAttemptIsTriedAgain failed a fresh CI run).
+func TestGetQuotesPastItsDeadlineFails(t *testing.T) {
+	f := &delayFetcher{delays: map[string]time.Duration{"SLOW": 300 * time.Millisecond}}
+	a := &activities.Activities{Quotes: quotes.NewCache(f, nil)}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	out, err := a.GetQuotesV2(ctx, activities.QuotesRequest{User: "alice", Symbols: []string{"SLOW"}, Claimant: "account-alice/c1/7"})
+	if !errors.Is(err, context.DeadlineExceeded) || out != nil {
+		t.Errorf("GetQuotesV2 past its deadline = %+v, %v; want no result and the deadline's error", out, err)
+	}
+}
+
 // TestGetQuotesWithoutAClaimantIsRefused: the claimant is what lets a retry
 // report the hits of an answer Temporal dropped, so a request without one
 // is refused before it bills anything.
