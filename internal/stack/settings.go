@@ -198,8 +198,8 @@ func webSettings() []Setting {
 	}
 }
 
-// workerSettings: the defaults are worker.New's (8, 32, 1000, 64, no trader
-// hold: README, "The worker holds the bulk") and the
+// workerSettings: the defaults are worker.New's (8, 32, 1000, 32, 64, no
+// trader hold or slots: README, "The worker holds the bulk") and the
 // SDK's sticky cache size (10000), spelled out so help shows them.
 func workerSettings() []Setting {
 	return []Setting{
@@ -212,6 +212,9 @@ func workerSettings() []Setting {
 		{Env: "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", Flag: "worker-max-concurrent-local-activities", Default: "1000",
 			Help: "local activities (quotes, audit writes) the worker runs at once",
 			bind: func(c *Config) value { return intValue[int]{&c.WorkerMaxConcurrentLocalActs, 1, maxWorkerSlots} }},
+		{Env: "WORKER_INTERACTIVE_WORKFLOW_TASK_POLLERS", Flag: "worker-interactive-workflow-task-pollers", Default: "32",
+			Help: "workflow task pollers of the interactive queue's accounts, beside the bulk queue's",
+			bind: func(c *Config) value { return intValue[int]{&c.WorkerInteractiveWorkflowTaskPollers, 2, 1024} }},
 		{Env: "WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS", Flag: "worker-interactive-max-concurrent-workflows", Default: "64",
 			Help: "workflow tasks (and activities) of the interactive queue's accounts the worker runs at once, beside the bulk queue's",
 			bind: func(c *Config) value {

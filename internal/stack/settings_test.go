@@ -34,6 +34,7 @@ func TestDefaults(t *testing.T) {
 		LoginUserEvery: 12 * time.Second, LoginUserBurst: 5, LoginIPEvery: 3 * time.Second, LoginIPBurst: 20,
 		WorkerWorkflowTaskPollers: 8, WorkerMaxConcurrentWorkflows: 32, WorkerMaxConcurrentLocalActs: 1000,
 		WorkerMaxCachedWorkflows: 10000, WorkerInteractiveMaxConcurrentWorkflows: 64,
+		WorkerInteractiveWorkflowTaskPollers: 32, // was the bulk queue's 8: README, "Pollers for the traders"
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", c, want)
@@ -42,7 +43,8 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("the default login limit is %+v, want web.DefaultLoginLimit %+v", got, web.DefaultLoginLimit)
 	}
 	wantWorker := worker.Options{TaskQueue: "daytrader", WorkflowTaskPollers: 8, MaxConcurrentWorkflows: 32,
-		MaxConcurrentLocalActs: 1000, MaxCachedWorkflows: 10000, InteractiveMaxConcurrentWorkflows: 64}
+		MaxConcurrentLocalActs: 1000, MaxCachedWorkflows: 10000, InteractiveMaxConcurrentWorkflows: 64,
+		InteractiveWorkflowTaskPollers: 32}
 	if got := c.workerOptions(); !reflect.DeepEqual(got, wantWorker) {
 		t.Errorf("the default worker options are %+v, want %+v", got, wantWorker)
 	}
@@ -74,6 +76,7 @@ func TestLoadEnvRefusesBadValues(t *testing.T) {
 		{"WORKER_MAX_CONCURRENT_WORKFLOWS", "0", `WORKER_MAX_CONCURRENT_WORKFLOWS="0": want an integer from 2 to 100000`},
 		{"WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", "1e3", `WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES="1e3": want an integer from 1 to 100000`},
 		{"WORKER_MAX_CACHED_WORKFLOWS", "-1", `WORKER_MAX_CACHED_WORKFLOWS="-1": want an integer from 1 to 1000000`},
+		{"WORKER_INTERACTIVE_WORKFLOW_TASK_POLLERS", "1", `WORKER_INTERACTIVE_WORKFLOW_TASK_POLLERS="1": want an integer from 2 to 1024`},
 		{"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS", "1", `WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS="1": want an integer from 2 to 100000`},
 		{"WORKER_TRADER_HOLD", "2s", `WORKER_TRADER_HOLD="2s": want a Go duration such as 90s or 12h, from 0s to 1s`},
 		{"WORKER_TRADER_HOLD", "-1ms", `WORKER_TRADER_HOLD="-1ms": want a Go duration such as 90s or 12h, from 0s to 1s`},
@@ -362,7 +365,8 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 		"LOGIN_IP_EVERY": "500ms", "LOGIN_IP_BURST": "50", "TRUSTED_PROXIES": "10.0.0.0/8", "SECURE_COOKIES": "true",
 		"TEMPORAL_UI_ADDR": "", "WORKER_WORKFLOW_TASK_POLLERS": "4", "WORKER_MAX_CONCURRENT_WORKFLOWS": "64",
 		"WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES": "100", "WORKER_MAX_CACHED_WORKFLOWS": "500", "TASK_QUEUE": "q",
-		"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS": "8", "WORKER_TRADER_HOLD": "5ms", "WORKER_TRADER_SLOTS": "3"}.lookup,
+		"WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS": "8", "WORKER_TRADER_HOLD": "5ms", "WORKER_TRADER_SLOTS": "3",
+		"WORKER_INTERACTIVE_WORKFLOW_TASK_POLLERS": "16"}.lookup,
 		SettingNames()...)
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +379,7 @@ func TestSettingsReachWebAndWorker(t *testing.T) {
 	}
 	wantWorker := worker.Options{TaskQueue: "q", WorkflowTaskPollers: 4, MaxConcurrentWorkflows: 64,
 		MaxConcurrentLocalActs: 100, MaxCachedWorkflows: 500, InteractiveMaxConcurrentWorkflows: 8,
-		TraderHold: 5 * time.Millisecond, TraderSlots: 3}
+		TraderHold: 5 * time.Millisecond, TraderSlots: 3, InteractiveWorkflowTaskPollers: 16}
 	if got := c.workerOptions(); !reflect.DeepEqual(got, wantWorker) {
 		t.Errorf("worker.Options %+v, want %+v", got, wantWorker)
 	}

@@ -90,6 +90,8 @@ type Config struct {
 	WorkerMaxConcurrentWorkflows int // WORKER_MAX_CONCURRENT_WORKFLOWS
 	WorkerMaxConcurrentLocalActs int // WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES
 	WorkerMaxCachedWorkflows     int // WORKER_MAX_CACHED_WORKFLOWS
+	// WORKER_INTERACTIVE_WORKFLOW_TASK_POLLERS
+	WorkerInteractiveWorkflowTaskPollers int
 	// WORKER_INTERACTIVE_MAX_CONCURRENT_WORKFLOWS
 	WorkerInteractiveMaxConcurrentWorkflows int
 	WorkerTraderHold                        time.Duration // WORKER_TRADER_HOLD
@@ -249,6 +251,7 @@ func (c Config) workerOptions() worker.Options {
 		MaxConcurrentLocalActs: c.WorkerMaxConcurrentLocalActs,
 		MaxCachedWorkflows:     c.WorkerMaxCachedWorkflows,
 
+		InteractiveWorkflowTaskPollers:    c.WorkerInteractiveWorkflowTaskPollers,
 		InteractiveMaxConcurrentWorkflows: c.WorkerInteractiveMaxConcurrentWorkflows,
 		TraderHold:                        c.WorkerTraderHold,
 		TraderSlots:                       c.WorkerTraderSlots,
