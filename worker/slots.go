@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daytradinginc/daytrader/audit"
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
@@ -12,7 +13,7 @@ import (
 // worker still counts a trader as trading: as long as the audit's
 // TradersActive (the starter's yielding), so that a trader's next command,
 // typed after a look at the dashboard, finds the bulk as the last one did.
-const traderLinger = 30 * time.Second
+const traderLinger = audit.TraderActivity
 
 // fewerWhileTrading are the bulk queue's workflow task slots: max, but
 // while a trader trades (a task of the interactive queue ran in the last
