@@ -113,8 +113,8 @@ func (g *traderGate) waitOpen(maxWait time.Duration) {
 	}
 }
 
-// gatedSlots are a fixed number of slots whose tasks either hold the gate
-// (interactive) or wait for it (bulk).
+// gatedSlots are a queue's slots (SlotSupplier's) whose tasks either hold
+// the gate (interactive) or, with a hold, wait for it (bulk).
 type gatedSlots struct {
 	sdkworker.SlotSupplier
 	gate        *traderGate
@@ -125,13 +125,11 @@ type gatedSlots struct {
 type gateHeld struct{}
 
 func (s *gatedSlots) MarkSlotUsed(info sdkworker.SlotMarkUsedInfo) {
-	if s.interactive {
+	switch {
+	case s.interactive:
 		s.gate.enter()
 		info.Permit().UserData = gateHeld{}
-		s.SlotSupplier.MarkSlotUsed(info)
-		return
-	}
-	if s.gate.hold > 0 {
+	case s.gate.hold > 0:
 		s.gate.waitOpen(bulkMaxWait)
 	}
 	s.SlotSupplier.MarkSlotUsed(info)

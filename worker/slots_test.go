@@ -17,8 +17,8 @@ const (
 	reservedWhileTrading = 2 + tradingPollers
 )
 
-// newTradingSlots are those slots and the interactive queue's, sharing one gate without a
-// hold, as worker.New builds them for TraderSlots 2.
+// newTradingSlots are those slots and the interactive queue's, sharing one
+// gate without a hold, as worker.New builds them for TraderSlots 2.
 func newTradingSlots() (bulk, interactive sdkworker.SlotSupplier) {
 	g := newTraderGate(0)
 	bulk = tuner(g, false, slotCounts{16, 4, 4, 2, tradingPollers}).GetWorkflowTaskSlotSupplier()
@@ -35,13 +35,13 @@ func reservations(s sdkworker.SlotSupplier) int {
 	return n
 }
 
-// reserveLater reserves a slot of s as a poller does, blocking, and
-// reports how long that took on the bubble's clock.
-func reserveLater(ctx context.Context, s sdkworker.SlotSupplier) <-chan time.Duration {
+// timed runs f on a goroutine of its own and reports how long it took on
+// the bubble's clock, or -1 if it failed.
+func timed(f func() error) <-chan time.Duration {
 	took := make(chan time.Duration, 1)
 	go func() {
 		began := time.Now()
-		if _, err := s.ReserveSlot(ctx, nil); err != nil {
+		if err := f(); err != nil {
 			took <- -1
 			return
 		}
@@ -50,16 +50,29 @@ func reserveLater(ctx context.Context, s sdkworker.SlotSupplier) <-chan time.Dur
 	return took
 }
 
-// markUsed marks slot used, as the SDK does right before running its
-// task, and reports how long that took on the bubble's clock.
+// reserveLater reserves a slot of s as a poller does, blocking (timed).
+func reserveLater(ctx context.Context, s sdkworker.SlotSupplier) <-chan time.Duration {
+	return timed(func() error {
+		_, err := s.ReserveSlot(ctx, nil)
+		return err
+	})
+}
+
+// markUsed marks slot used, as the SDK does right before running its task
+// (timed).
 func markUsed(s sdkworker.SlotSupplier, slot slotInfo) <-chan time.Duration {
-	took := make(chan time.Duration, 1)
-	go func() {
-		began := time.Now()
+	return timed(func() error {
 		s.MarkSlotUsed(slot)
-		took <- time.Since(began)
-	}()
-	return took
+		return nil
+	})
+}
+
+// reserveToTheLimit takes as many of newTradingSlots' bulk slots as it
+// gives while a trader trades.
+func reserveToTheLimit(t *testing.T, bulk sdkworker.SlotSupplier) {
+	for range reservedWhileTrading {
+		reserve(t, bulk)
+	}
 }
 
 // twoRunningOnePolling are newTradingSlots with two bulk tasks running
@@ -130,9 +143,7 @@ func TestFewerBulkSlotsWhileTrading(t *testing.T) {
 	t.Run("all the slots come back traderLinger after the trader's last task", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			bulk, interactive := newTradingSlots()
-			for range reservedWhileTrading {
-				reserve(t, bulk)
-			}
+			reserveToTheLimit(t, bulk)
 			trader := reserve(t, interactive)
 			interactive.MarkSlotUsed(trader)
 			took := reserveLater(t.Context(), bulk)
@@ -146,9 +157,7 @@ func TestFewerBulkSlotsWhileTrading(t *testing.T) {
 	t.Run("a waiting reservation ends with its context", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			bulk, interactive := newTradingSlots()
-			for range reservedWhileTrading {
-				reserve(t, bulk)
-			}
+			reserveToTheLimit(t, bulk)
 			interactive.MarkSlotUsed(reserve(t, interactive))
 			ctx, cancel := context.WithCancel(t.Context())
 			took := reserveLater(ctx, bulk)
