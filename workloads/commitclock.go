@@ -27,13 +27,16 @@ const listenReadyWait = 5 * time.Second
 type commitClock struct {
 	base time.Time    // with its monotonic reading
 	last atomic.Int64 // nanoseconds after base of the newest notification; 0: none
-	stop func()
+	// commits holds a value when a commit was notified since it was last
+	// received (commitWake).
+	commits chan struct{}
+	stop    func()
 }
 
 // listenCommits starts listening when a can and waits until it listens.
 // Without a listener the clock stays empty and the end is the poll's.
 func listenCommits(ctx context.Context, a AuditReader) *commitClock {
-	c := &commitClock{base: time.Now(), stop: func() {}}
+	c := &commitClock{base: time.Now(), commits: make(chan struct{}, 1), stop: func() {}}
 	l, ok := a.(commitListener)
 	if !ok {
 		return c
@@ -46,6 +49,10 @@ func listenCommits(ctx context.Context, a AuditReader) *commitClock {
 		defer close(done)
 		_ = l.ListenReady(ctx, func() { readyOnce.Do(func() { close(ready) }) }, func(string) {
 			c.last.Store(int64(max(time.Since(c.base), 1)))
+			select {
+			case c.commits <- struct{}{}:
+			default: // one is waiting already
+			}
 		})
 	}()
 	c.stop = func() { cancel(); <-done }

@@ -35,6 +35,8 @@ type sentLog struct {
 	// mostWaiting is the high-water mark of len(waiting); lateAtEnd is
 	// how many waited when the run ended (left to reread).
 	mostWaiting, lateAtEnd int
+	// found counts the commands folded: their records were read.
+	found int64
 }
 
 // userTx names a command: an account ignores a number it has seen, so a
@@ -128,6 +130,9 @@ func (l *sentLog) sent(user string, first int64, batch []trading.Command, at tim
 		sc.sentAt = at.UnixNano()
 		if sc.at != 0 {
 			l.fold(k, sc, sc.at)
+			// findLate passed the batch over while it was being sent:
+			// it looks again at the next read.
+			l.moved[u] = true
 		} else {
 			l.waiting[k] = sc
 		}
@@ -151,6 +156,7 @@ func (l *sentLog) most() (waiting, lateAtEnd int) {
 func (l *sentLog) fold(k userTx, sc sentCommand, at int64) {
 	l.tallies[sc.tally].latencies.add(max(time.Duration(at-sc.sentAt), 0))
 	delete(l.waiting, k)
+	l.found++
 	ul := &l.perUser[k.user]
 	for i := range ul.batches {
 		if b := &ul.batches[i]; sc.place >= b.first && sc.place < b.first+b.n {
@@ -195,8 +201,8 @@ const readPage = 5_000
 // read reads the userCommand records stored since the last read and folds
 // the commands they name, then looks for the records it passed over
 // (findLate); records of other clients' commands are passed over. It
-// returns how many commands still wait.
-func (l *sentLog) read(ctx context.Context, a AuditReader) (int, error) {
+// returns how many commands it has found processed so far.
+func (l *sentLog) read(ctx context.Context, a AuditReader) (found int64, err error) {
 	for {
 		l.mu.Lock()
 		cursor := l.cursor
@@ -221,7 +227,7 @@ func (l *sentLog) read(ctx context.Context, a AuditReader) (int, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.waiting), nil
+	return l.found, nil
 }
 
 // record takes one audit record: it folds the command it names, or keeps

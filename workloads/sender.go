@@ -168,13 +168,13 @@ func (b *batchSender) lineSender(ctx context.Context, cancel context.CancelCause
 }
 
 // fold reads the audit records stored since the last fold into the sent
-// log (none without a log).
-func (b *batchSender) fold(ctx context.Context, a AuditReader) error {
+// log (none without a log) and returns how many of the run's commands the
+// log has found processed.
+func (b *batchSender) fold(ctx context.Context, a AuditReader) (found int64, err error) {
 	if b.log == nil {
-		return nil
+		return 0, nil
 	}
-	_, err := b.log.read(ctx, a)
-	return err
+	return b.log.read(ctx, a)
 }
 
 // hold counts n more commands held (negative: fewer).
