@@ -42,7 +42,7 @@ const traderPollInterval = 100 * time.Millisecond
 
 // pollInterval is the wait before the next count.
 func pollInterval(w *window, opts RunOptions) time.Duration {
-	if opts.yieldsToTraders() && w.currentLimit() == int64(opts.TraderWindow) {
+	if opts.yielding(w) {
 		return min(opts.PollInterval, traderPollInterval)
 	}
 	return opts.PollInterval
@@ -53,7 +53,7 @@ func pollInterval(w *window, opts RunOptions) time.Duration {
 // otherwise: with the whole window the backlog is seconds of work, and a
 // count at each of its commits would cost the bulk more than it saves).
 func commitWake(clock *commitClock, w *window, opts RunOptions) <-chan struct{} {
-	if opts.yieldsToTraders() && w.currentLimit() == int64(opts.TraderWindow) {
+	if opts.yielding(w) {
 		return clock.commits
 	}
 	return nil
@@ -63,6 +63,11 @@ func commitWake(clock *commitClock, w *window, opts RunOptions) <-chan struct{} 
 // window, so that watching for traders can change anything.
 func (o RunOptions) yieldsToTraders() bool {
 	return o.Window > 0 && o.TraderWindow > 0 && o.TraderWindow < o.Window
+}
+
+// yielding says whether the traders' window is in force on w.
+func (o RunOptions) yielding(w *window) bool {
+	return o.yieldsToTraders() && w.currentLimit() == int64(o.TraderWindow)
 }
 
 // watchTraders keeps w's limit to opts.TraderWindow while tw says traders
@@ -80,7 +85,7 @@ func watchTraders(ctx context.Context, tw TraderWatch, w *window, opts RunOption
 		case <-ticker.C:
 		}
 		checkTraders(ctx, tw, w, opts)
-		if w.currentLimit() == int64(opts.TraderWindow) {
+		if opts.yielding(w) {
 			yielded += opts.PollInterval
 		}
 	}
