@@ -35,8 +35,6 @@ type sentLog struct {
 	// mostWaiting is the high-water mark of len(waiting); lateAtEnd is
 	// how many waited when the run ended (left to reread).
 	mostWaiting, lateAtEnd int
-	// found counts the commands folded: their records were read.
-	found int64
 }
 
 // userTx names a command: an account ignores a number it has seen, so a
@@ -156,7 +154,6 @@ func (l *sentLog) most() (waiting, lateAtEnd int) {
 func (l *sentLog) fold(k userTx, sc sentCommand, at int64) {
 	l.tallies[sc.tally].latencies.add(max(time.Duration(at-sc.sentAt), 0))
 	delete(l.waiting, k)
-	l.found++
 	ul := &l.perUser[k.user]
 	for i := range ul.batches {
 		if b := &ul.batches[i]; sc.place >= b.first && sc.place < b.first+b.n {
@@ -227,7 +224,17 @@ func (l *sentLog) read(ctx context.Context, a AuditReader) (found int64, err err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.found, nil
+	return l.folded(), nil
+}
+
+// folded is how many commands were folded: their records were read. (Called
+// with mu held.)
+func (l *sentLog) folded() int64 {
+	var n int64
+	for _, t := range l.tallies {
+		n += t.latencies.n
+	}
+	return n
 }
 
 // record takes one audit record: it folds the command it names, or keeps
