@@ -162,6 +162,7 @@ func (s *Server) summaryFragment(w http.ResponseWriter, r *http.Request) {
 // reaches the account. The reply re-renders the form, the result banner and
 // the summary (HTMX), or the whole dashboard without JavaScript.
 func (s *Server) command(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	sess := sessionFrom(r.Context())
 	name := trading.CommandName(r.PostFormValue("command"))
 	spec, ok := formFor(name)
@@ -196,6 +197,9 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd.TxNum = txNum
 	res, err := s.cfg.Accounts.Execute(ctx, cmd)
+	// The trader has waited for the account until now, answered or not.
+	waited := time.Since(start)
+	defer s.recordWait(w, r, waited)
 	if err != nil {
 		s.log.WarnContext(r.Context(), "command not accepted", "cmd", cmd.String(), "err", err)
 		state.Error = "The command was not accepted: " + err.Error()
@@ -211,6 +215,16 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	}
 	state.Outcome = view
 	s.commandReply(w, r, http.StatusOK, spec, state, view)
+}
+
+// recordWait stores a trader's wait for a command (Audit.RecordTraderWait)
+// once the reply has gone out, so that the trader does not wait for it too.
+// Only the workload starter's yielding reads it: a failure is logged.
+func (s *Server) recordWait(w http.ResponseWriter, r *http.Request, d time.Duration) {
+	_ = http.NewResponseController(w).Flush()
+	if err := s.cfg.Audit.RecordTraderWait(r.Context(), d); err != nil {
+		s.log.WarnContext(r.Context(), "recording a trader's wait", "err", err)
+	}
 }
 
 // readCommandForm reads the form's inputs of spec's command, trimmed, into

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/net/html"
@@ -77,6 +78,32 @@ func TestCommandNotAccepted(t *testing.T) {
 	r := b.htmxPost("/commands", url.Values{"command": {"ADD"}, "amount": {"5"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
 	wantContains(t, r, "The command was not accepted: account is busy", `value="5"`)
+}
+
+// TestCommandRecordsTheTradersWait: a command sent to the account records
+// how long the trader waited for it (what the workload starter sizes its
+// backlog by), also when the account did not accept it; input refused
+// before the account records nothing.
+func TestCommandRecordsTheTradersWait(t *testing.T) {
+	ts := newTestServer(t)
+	b := ts.registered(t, uniqueUser("waits"))
+	const took = 30 * time.Millisecond
+	ts.accounts.takeLonger(took)
+	wantStatus(t, b.htmxPost("/commands", url.Values{"command": {"ADD"}, "amount": {"5"}}), http.StatusOK)
+	wantStatus(t, b.htmxPost("/commands", url.Values{"command": {"ADD"}, "amount": {"-5"}}), http.StatusUnprocessableEntity)
+	ts.accounts.fail(errors.New("account is busy"))
+	wantStatus(t, b.htmxPost("/commands", url.Values{"command": {"ADD"}, "amount": {"5"}}), http.StatusUnprocessableEntity)
+	// The wait is recorded once the reply has gone out.
+	waitFor(t, "two waits recorded", func() bool { return len(ts.audit.traderWaits()) >= 2 })
+	waits := ts.audit.traderWaits()
+	if len(waits) != 2 {
+		t.Fatalf("recorded %d waits (%v), want 2: the accepted command and the one the account refused", len(waits), waits)
+	}
+	for _, w := range waits {
+		if w < took || w > 10*time.Second {
+			t.Errorf("recorded a wait of %v, want at least the account's %v", w, took)
+		}
+	}
 }
 
 func TestBadInputIsRefusedBeforeTheAccount(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -74,6 +75,7 @@ type fakeAccounts struct {
 	price     decimal.Decimal
 	failWith  error // Execute and HasAccount return this error when set
 	now       func() time.Time
+	took      time.Duration // how long Execute takes
 }
 
 func newFakeAccounts() *fakeAccounts {
@@ -82,6 +84,10 @@ func newFakeAccounts() *fakeAccounts {
 }
 
 func (f *fakeAccounts) Execute(ctx context.Context, cmd trading.Command) (trading.Result, error) {
+	f.mu.Lock()
+	took := f.took
+	f.mu.Unlock()
+	time.Sleep(took)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.executed = append(f.executed, cmd)
@@ -198,6 +204,13 @@ func (f *fakeAccounts) update(user string, change func(*trading.Summary)) {
 	change(f.accounts[user])
 }
 
+// takeLonger makes Execute take d.
+func (f *fakeAccounts) takeLonger(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.took = d
+}
+
 func (f *fakeAccounts) fail(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -229,6 +242,7 @@ type fakeAudit struct {
 	listening chan struct{} // closed when the first Listen starts
 	once      sync.Once
 	priced    map[string][]audit.PricedEvent // the charts' records, by user
+	waits     []time.Duration                // RecordTraderWait's
 }
 
 func newFakeAudit() *fakeAudit {
@@ -276,6 +290,13 @@ func (f *fakeAudit) NextTxNum(ctx context.Context) (int64, error) {
 	f.txCalls++
 	f.next++
 	return f.next, nil
+}
+
+func (f *fakeAudit) RecordTraderWait(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waits = append(f.waits, d)
+	return nil
 }
 
 func (f *fakeAudit) Listen(ctx context.Context, fn func(string)) error {
@@ -336,6 +357,12 @@ func (f *fakeAudit) dumpUsers() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.dumps...)
+}
+
+func (f *fakeAudit) traderWaits() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.waits)
 }
 
 func (f *fakeAudit) txNumCalls() int {

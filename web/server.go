@@ -60,6 +60,9 @@ type Audit interface {
 	// NextTxNum hands out system-wide increasing transaction numbers for
 	// interactive commands.
 	NextTxNum(ctx context.Context) (int64, error)
+	// RecordTraderWait stores how long a trader's command took until its
+	// result; the workload starter sizes its backlog by these waits.
+	RecordTraderWait(ctx context.Context, d time.Duration) error
 	// Listen calls fn with the user of every audit write until ctx ends.
 	Listen(ctx context.Context, fn func(user string)) error
 	// EachPricedEvent calls fn with every record of user, oldest first,
