@@ -49,10 +49,12 @@ type Report struct {
 	// found: records committed late that no later command of the same user
 	// pointed to (sentLog.findLate).
 	AuditReadAgain int `json:"auditReadAgain"`
-	// TraderWindowSeconds is about how long the window was TraderWindow
-	// because traders used the stack (TraderWatch).
+	// TraderWindowSeconds is about how long a traders' window was in force
+	// because traders used the stack (TraderWatch): TraderWindow, or up to
+	// TraderWindowMost where it followed their waits (WaitWatch).
 	TraderWindow        int     `json:"traderWindow,omitempty"`
 	TraderWindowSeconds float64 `json:"traderWindowSeconds,omitempty"`
+	TraderWindowMost    int64   `json:"traderWindowMost,omitempty"`
 
 	// LegacyQuoteHits counts the quoteServer records the run stored, one
 	// per (billed) request to the legacy quote server.
@@ -297,7 +299,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.All.Errors, len(r.ParseErrors), len(r.Skipped))
 	fmt.Fprintf(&b, "quotes     %d legacy quote server hits\n", r.LegacyQuoteHits)
 	if r.TraderWindowSeconds > 0 {
-		fmt.Fprintf(&b, "traders    used the stack: at most %d commands in flight for about %.1f s\n", r.TraderWindow, r.TraderWindowSeconds)
+		fmt.Fprintf(&b, "traders    used the stack: at most %s commands in flight for about %.1f s\n", traderWindowText(r), r.TraderWindowSeconds)
 	}
 	if r.PeakRSSMiB > 0 {
 		fmt.Fprintf(&b, "memory     peak RSS %.0f MiB (this process); at most %d commands read ahead, %d awaiting their audit record (%d at the end)\n",
@@ -367,3 +369,12 @@ func writeLines(b *strings.Builder, title string, lines []LineError) {
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+// traderWindowText is the traders' window a run kept: its size, or the
+// range it followed the traders' waits in.
+func traderWindowText(r *Report) string {
+	if r.TraderWindowMost > int64(r.TraderWindow) {
+		return fmt.Sprintf("%d to %d", r.TraderWindow, r.TraderWindowMost)
+	}
+	return fmt.Sprint(r.TraderWindow)
+}

@@ -84,6 +84,12 @@ type RunOptions struct {
 	// AuditReader is a TraderWatch (default DefaultTraderWindow; negative:
 	// the Window always).
 	TraderWindow int
+	// TraderWait is the longest a trader's command should wait: when the
+	// AuditReader is also a WaitWatch, the traders' window grows from
+	// TraderWindow while their waits stay well under it and halves when
+	// one is longer (waitControl). Default DefaultTraderWait; negative:
+	// the traders' window stays TraderWindow.
+	TraderWait time.Duration
 	// PollInterval is how often the audit history is counted (default
 	// 500 ms). The end is noticed within one interval; a poll reads the
 	// records stored since the previous one. The end reported is exact
@@ -115,6 +121,7 @@ func (o RunOptions) withDefaults() RunOptions {
 	o.Concurrency = cmp.Or(o.Concurrency, 64)
 	o.Window = cmp.Or(o.Window, DefaultWindow)
 	o.TraderWindow = cmp.Or(o.TraderWindow, DefaultTraderWindow)
+	o.TraderWait = cmp.Or(o.TraderWait, DefaultTraderWait)
 	o.StallTimeout = cmp.Or(o.StallTimeout, 2*time.Minute)
 	o.PollInterval = cmp.Or(o.PollInterval, DefaultPollInterval)
 	o.ProgressEvery = cmp.Or(o.ProgressEvery, 5*time.Second)
@@ -191,11 +198,13 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 	sender := newBatchSender(p, s, opts, log)
 	sendDone := make(chan error, 1)
 	yielded := make(chan time.Duration, 1)
+	gate := &traderGate{}
 	if tw, ok := a.(TraderWatch); ok && opts.yieldsToTraders() {
 		// Asked once before sending: a run that starts while traders
 		// trade starts with their window.
-		checkTraders(ctx, tw, sender.window, opts)
-		go func() { yielded <- watchTraders(sendCtx, tw, sender.window, opts) }()
+		gate = newTraderGate(tw, sender.window, opts)
+		gate.check(ctx)
+		go func() { yielded <- watchTraders(sendCtx, gate) }()
 	} else {
 		yielded <- 0
 	}
@@ -218,6 +227,7 @@ func sendAndWait(ctx context.Context, src Source, p *plan, s Sender, a AuditRead
 		BatchSize: opts.BatchSize, Concurrency: opts.Concurrency, Window: opts.Window,
 		SendSeconds: sender.lastSent().Sub(start).Seconds(),
 		WallSeconds: doneAt.Sub(start).Seconds(), TraderWindow: opts.TraderWindow, TraderWindowSeconds: traderSeconds,
+		TraderWindowMost: gate.most,
 	}
 	if rep.WallSeconds > 0 {
 		rep.CommandsPerSecond = float64(processed) / rep.WallSeconds

@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -228,5 +230,109 @@ func TestPollOpensTheWindowToTheRecordsRead(t *testing.T) {
 	defer sender.window.mu.Unlock()
 	if sender.window.processed != 2 {
 		t.Errorf("the window has %d processed, want 2: the log read both records", sender.window.processed)
+	}
+}
+
+// TestWaitControlFollowsTheTradersWaits: one batch more after two checks
+// of good news (the longest wait at most half the target), half the window
+// after bad (longer than the target), unchanged between the two or without
+// news; never below the traders' window nor above the whole window.
+func TestWaitControlFollowsTheTradersWaits(t *testing.T) {
+	opts := RunOptions{BatchSize: 1000, Window: 50_000, TraderWindow: 1000, TraderWait: 50 * time.Millisecond}
+	waited := func(d time.Duration) audit.TraderWaits { return audit.TraderWaits{Answered: 3, Longest: d} }
+	fast, slow := waited(25*time.Millisecond), waited(51*time.Millisecond)
+	for _, tc := range []struct {
+		name  string
+		limit int64
+		waits []audit.TraderWaits
+		want  []int64
+	}{
+		{"fast twice: one batch more", 4000, []audit.TraderWaits{fast, fast, fast, fast}, []int64{4000, 5000, 5000, 6000}},
+		{"between half and the target: unchanged", 4000, []audit.TraderWaits{fast, waited(26 * time.Millisecond), fast}, []int64{4000, 4000, 5000}},
+		{"at the target: unchanged", 4000, []audit.TraderWaits{waited(50 * time.Millisecond)}, []int64{4000}},
+		{"nobody answered: unchanged", 4000, []audit.TraderWaits{fast, {}, fast}, []int64{4000, 4000, 5000}},
+		{"slow: halved, and good news counted anew", 8000, []audit.TraderWaits{fast, slow, fast, fast}, []int64{8000, 4000, 4000, 5000}},
+		{"slow at the traders' window: kept there", 1500, []audit.TraderWaits{waited(time.Second)}, []int64{1000}},
+		{"fast at the whole window: kept there", 50_000, []audit.TraderWaits{fast, fast}, []int64{50_000, 50_000}},
+	} {
+		c := waitControl{opts: opts}
+		limit := tc.limit
+		var got []int64
+		for _, w := range tc.waits {
+			limit = c.next(limit, w)
+			got = append(got, limit)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: from %d the windows %v, want %v", tc.name, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// waitingTraders are traders whose presence and waits a test sets.
+type waitingTraders struct {
+	active bool
+	waits  audit.TraderWaits
+	err    error
+	after  []time.Time // LongestTraderWait's arguments
+}
+
+func (w *waitingTraders) TradersActive(context.Context) (bool, error) { return w.active, nil }
+
+func (w *waitingTraders) LongestTraderWait(_ context.Context, after time.Time) (audit.TraderWaits, error) {
+	w.after = append(w.after, after)
+	return w.waits, w.err
+}
+
+// TestTraderGateFollowsWaitsWhileTradersTrade: traders who come meet the
+// traders' window (whatever their waits before), which then follows their
+// waits, each reading starting where the last ended; when they leave the
+// whole window is back, and traders who come again start from the
+// traders' window, not from where the last left it. A failed reading
+// keeps the window.
+func TestTraderGateFollowsWaitsWhileTradersTrade(t *testing.T) {
+	ctx := context.Background()
+	opts := RunOptions{BatchSize: 1000, Window: 50_000, TraderWindow: 1000, TraderWait: 50 * time.Millisecond}
+	w := newWindow(int64(opts.Window))
+	traders := &waitingTraders{}
+	g := newTraderGate(traders, w, opts)
+	at := func(s int) time.Time { return time.Unix(int64(s), 0) }
+	step := func(what string, active bool, waits audit.TraderWaits, want int64) {
+		t.Helper()
+		traders.active, traders.waits = active, waits
+		g.check(ctx)
+		if got := w.currentLimit(); got != want {
+			t.Fatalf("%s: window %d, want %d", what, got, want)
+		}
+	}
+	fast := func(s int) audit.TraderWaits { return audit.TraderWaits{Answered: 1, Longest: time.Millisecond, AsOf: at(s)} }
+	slow := func(s int) audit.TraderWaits { return audit.TraderWaits{Answered: 1, Longest: time.Second, AsOf: at(s)} }
+	step("nobody trades", false, fast(1), 50_000)
+	step("traders come, fast before", true, fast(2), 1000)
+	step("fast", true, fast(3), 1000)
+	step("fast again", true, fast(4), 2000)
+	step("nobody answered", true, audit.TraderWaits{AsOf: at(5)}, 2000)
+	step("slow", true, slow(6), 1000)
+	step("fast", true, fast(7), 1000)
+	traders.err = errors.New("database down")
+	step("failed reading", true, slow(8), 1000)
+	traders.err = nil
+	step("fast", true, fast(9), 2000)
+	step("fast", true, fast(10), 2000)
+	step("traders leave", false, fast(11), 50_000)
+	step("traders come again", true, fast(12), 1000)
+	step("fast: good news counted anew", true, fast(13), 1000)
+	want := []time.Time{{}, at(2), at(3), at(4), at(5), at(6), at(7), at(7), at(9), at(10), at(12)}
+	if !slices.Equal(traders.after, want) {
+		t.Errorf("readings started at %v, want %v (each where the last ended)", traders.after, want)
+	}
+	if g.most != 2000 {
+		t.Errorf("most %d, want 2000", g.most)
+	}
+
+	opts.TraderWait = -1
+	w = newWindow(int64(opts.Window))
+	g = newTraderGate(traders, w, opts)
+	for i := range 3 {
+		step("without a wait to aim at", true, fast(20+i), 1000)
 	}
 }

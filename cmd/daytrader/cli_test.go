@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/daytradinginc/daytrader/internal/stack"
+	"github.com/daytradinginc/daytrader/workloads"
 )
 
 // These tests run the command line in-process up to the point where a
@@ -197,7 +198,7 @@ func TestForeignVariablesAreIgnored(t *testing.T) {
 // TestWorkloadRunRefusesNegativeDurations: --poll=-1s made the progress
 // ticker panic mid-run.
 func TestWorkloadRunRefusesNegativeDurations(t *testing.T) {
-	for _, args := range [][]string{{"--poll=-1s"}, {"--stall-timeout=-1m"}, {"--batch=0"}, {"--concurrency=-3"}, {"--window=-2"}} {
+	for _, args := range [][]string{{"--poll=-1s"}, {"--stall-timeout=-1m"}, {"--batch=0"}, {"--concurrency=-3"}, {"--window=-2"}, {"--trader-wait=-1ms"}} {
 		c, _, stderr := testCLI(nil)
 		code := c.run(context.Background(), slices.Concat([]string{"workload", "run"}, args, []string{"no-such-file"}))
 		if code != exitUsage || !strings.Contains(stderr.String(), strings.TrimLeft(strings.SplitN(args[0], "=", 2)[0], "-")) {
@@ -207,6 +208,15 @@ func TestWorkloadRunRefusesNegativeDurations(t *testing.T) {
 	c, _, stderr := testCLI(nil)
 	if code := c.run(context.Background(), []string{"workload", "mixed", "--window=-2", "no-such-file"}); code != exitUsage || !strings.Contains(stderr.String(), "window") {
 		t.Errorf("workload mixed --window=-2: exit %d, %s; want exit 2 naming the flag", code, stderr)
+	}
+}
+
+// TestTraderWaitZeroIsOff: --trader-wait 0 keeps the traders' window
+// fixed; RunOptions would read a zero as its default.
+func TestTraderWaitZeroIsOff(t *testing.T) {
+	o := workloads.RunOptions{TraderWait: 0}
+	if err := checkWindows(&o); err != nil || o.TraderWait >= 0 {
+		t.Errorf("--trader-wait 0: %v, RunOptions.TraderWait %v; want negative (off)", err, o.TraderWait)
 	}
 }
 

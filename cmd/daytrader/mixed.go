@@ -80,6 +80,7 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.opts.Window, "window", workloads.DefaultWindow, "the workload's commands sent but not yet processed at most (-1: no limit)")
 	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the workload's --window while traders use the stack (-1: --window always)")
+	fs.DurationVar(&f.opts.TraderWait, "trader-wait", workloads.DefaultTraderWait, "while traders use the stack, the workload's --trader-window grows while their commands (through the web UI) wait at most half this, and halves when one waits longer (0: it stays --trader-window)")
 	fs.DurationVar(&f.opts.PollInterval, "poll", workloads.DefaultPollInterval, "how often the workload's audit history is counted (its window moves on then)")
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
@@ -106,7 +107,7 @@ func (f *mixedFlags) check() ([]string, error) {
 	if f.arrive < 0 || f.think < 0 {
 		return nil, usagef("--arrive (%s) and --think (%s) must not be negative", f.arrive, f.think)
 	}
-	if err := checkWindows(f.opts); err != nil {
+	if err := checkWindows(&f.opts); err != nil {
 		return nil, err
 	}
 	scen := strings.Split(f.scenarios, ",")

@@ -68,6 +68,7 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 64, "signals sent at the same time (at least 1)")
 	fs.IntVar(&f.opts.Window, "window", workloads.DefaultWindow, "commands sent but not yet processed at most, so the backlog in Temporal stays short (-1: no limit)")
 	fs.IntVar(&f.opts.TraderWindow, "trader-window", workloads.DefaultTraderWindow, "the --window while traders use the stack (a trader's command audited, or a trader signed in or on the dashboard, in the last 30 s), so their commands wait behind less (-1: --window always)")
+	fs.DurationVar(&f.opts.TraderWait, "trader-wait", workloads.DefaultTraderWait, "while traders use the stack, the --trader-window grows while their commands (through the web UI) wait at most half this, and halves when one waits longer (0: it stays --trader-window)")
 	fs.DurationVar(&f.opts.StallTimeout, "stall-timeout", 2*time.Minute, "fail when no command is processed for this long")
 	fs.DurationVar(&f.opts.PollInterval, "poll", workloads.DefaultPollInterval, "how often the audit history is counted for progress")
 	fs.BoolVar(&f.strict, "strict", false, "abort at the first malformed line (default: report it and skip it)")
@@ -90,11 +91,18 @@ func workloadRunFlags(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// checkWindows refuses --window, --trader-window and --poll values that
-// parse but make no sense (workload run and workload mixed).
-func checkWindows(o workloads.RunOptions) error {
+// checkWindows refuses --window, --trader-window, --trader-wait and --poll
+// values that parse but make no sense (workload run and workload mixed),
+// and turns --trader-wait 0 into RunOptions' "off".
+func checkWindows(o *workloads.RunOptions) error {
 	if o.Window < -1 || o.TraderWindow < -1 {
 		return usagef("--window (%d) and --trader-window (%d) must be at least 1, or -1 for no limit", o.Window, o.TraderWindow)
+	}
+	switch {
+	case o.TraderWait < 0:
+		return usagef("--trader-wait (%v) must not be negative", o.TraderWait)
+	case o.TraderWait == 0:
+		o.TraderWait = -1
 	}
 	// A negative --poll would make the progress timer panic.
 	if o.PollInterval < 0 {
@@ -111,7 +119,7 @@ func (f *runFlags) check() error {
 	if f.memoryLimitMiB < 0 {
 		return usagef("--memory-limit (%d) must be 0 (none) or more", f.memoryLimitMiB)
 	}
-	if err := checkWindows(f.opts); err != nil {
+	if err := checkWindows(&f.opts); err != nil {
 		return err
 	}
 	if f.opts.StallTimeout < 0 {
