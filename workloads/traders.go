@@ -145,9 +145,10 @@ func (g *traderGate) check(ctx context.Context) {
 	g.w.setLimit(limit)
 }
 
-// followWaits is the traders' window by their waits since the last check;
-// traders who have just come start at TraderWindow (the waits before them
-// say nothing of the window they will meet), as does a failed reading.
+// followWaits is the traders' window by their waits since the last check.
+// Traders who have just come start at TraderWindow (the waits before them
+// say nothing of the window they will meet); a failed reading keeps the
+// window where it is.
 func (g *traderGate) followWaits(ctx context.Context) int64 {
 	waits, err := g.waits.LongestTraderWait(ctx, g.after)
 	if err == nil {
