@@ -5,6 +5,7 @@ import (
 
 	"github.com/daytradinginc/daytrader/audit"
 	"github.com/daytradinginc/daytrader/web"
+	"github.com/daytradinginc/daytrader/workloads"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -17,6 +18,10 @@ type auditWithTraders struct {
 	*audit.Store
 	db *pgxpool.Pool
 }
+
+// The run reads the traders' waits through the embedded audit.Store, and
+// follows them only if this holds (workloads.WaitWatch).
+var _ workloads.WaitWatch = auditWithTraders{}
 
 func newAuditWithTraders(db *pgxpool.Pool) auditWithTraders {
 	return auditWithTraders{Store: audit.NewStore(db), db: db}
