@@ -218,11 +218,14 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 }
 
 // recordWait stores a trader's wait for a command (Audit.RecordTraderWait)
-// once the reply has gone out, so that the trader does not wait for it too.
-// Only the workload starter's yielding reads it: a failure is logged.
+// once the reply has gone out, so that the trader does not wait for it too;
+// a trader who closes the page meanwhile still waited. Only the workload
+// starter's yielding reads it: a failure is logged.
 func (s *Server) recordWait(w http.ResponseWriter, r *http.Request, d time.Duration) {
 	_ = http.NewResponseController(w).Flush()
-	if err := s.cfg.Audit.RecordTraderWait(r.Context(), d); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	if err := s.cfg.Audit.RecordTraderWait(ctx, d); err != nil {
 		s.log.WarnContext(r.Context(), "recording a trader's wait", "err", err)
 	}
 }
