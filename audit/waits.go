@@ -9,15 +9,15 @@ import (
 // traderWaitsKept is how long a trader's wait stays in trader_waits: the
 // workload starter reads only the waits since its last look, a fraction of
 // a second before.
-const traderWaitsKept = "1 minute"
+const traderWaitsKept = time.Minute
 
 // RecordTraderWait stores how long a trader's command took through the web
 // UI until its result (migration 00010), and deletes the waits older than
 // traderWaitsKept on the way.
 func (s *Store) RecordTraderWait(ctx context.Context, d time.Duration) error {
 	_, err := s.pool.Exec(ctx, `
-WITH old AS (DELETE FROM trader_waits WHERE answered_at < now() - '`+traderWaitsKept+`'::interval)
-INSERT INTO trader_waits (wait_ms) VALUES ($1)`, float64(d)/float64(time.Millisecond))
+WITH old AS (DELETE FROM trader_waits WHERE answered_at < now() - $2::interval)
+INSERT INTO trader_waits (wait_ms) VALUES ($1)`, float64(d)/float64(time.Millisecond), traderWaitsKept)
 	if err != nil {
 		return fmt.Errorf("audit: recording a trader's wait: %w", err)
 	}
