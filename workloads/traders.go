@@ -81,15 +81,12 @@ func (o RunOptions) yielding(w *window) bool {
 // was in force (g.most is the largest).
 func watchTraders(ctx context.Context, g *traderGate) time.Duration {
 	var yielded time.Duration
-	timer := time.NewTimer(pollInterval(g.w, g.opts))
-	defer timer.Stop()
 	for {
 		interval := pollInterval(g.w, g.opts)
-		timer.Reset(interval)
 		select {
 		case <-ctx.Done():
 			return yielded
-		case <-timer.C:
+		case <-time.After(interval):
 		}
 		g.check(ctx)
 		if g.opts.yielding(g.w) {
