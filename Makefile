@@ -40,8 +40,10 @@ run: postgres build
 unit:
 	DATABASE_URL= $(GO) test -race -count=1 $(UNIT)
 
-## lint: go vet, staticcheck, Temporal's workflowcheck (determinism), go.mod tidy, templ code current
+## lint: gofmt, go vet, staticcheck, Temporal's workflowcheck (determinism), go.mod tidy, templ code current
 lint:
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt -w these files: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags starter ./cmd/daytrader ./internal/stack
 	$(GO) tool staticcheck ./...

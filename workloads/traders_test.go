@@ -304,8 +304,12 @@ func TestTraderGateFollowsWaitsWhileTradersTrade(t *testing.T) {
 			t.Fatalf("%s: window %d, want %d", what, got, want)
 		}
 	}
-	fast := func(s int) audit.TraderWaits { return audit.TraderWaits{Answered: 1, Longest: time.Millisecond, AsOf: at(s)} }
-	slow := func(s int) audit.TraderWaits { return audit.TraderWaits{Answered: 1, Longest: time.Second, AsOf: at(s)} }
+	fast := func(s int) audit.TraderWaits {
+		return audit.TraderWaits{Answered: 1, Longest: time.Millisecond, AsOf: at(s)}
+	}
+	slow := func(s int) audit.TraderWaits {
+		return audit.TraderWaits{Answered: 1, Longest: time.Second, AsOf: at(s)}
+	}
 	step("nobody trades", false, fast(1), 50_000)
 	step("traders come, fast before", true, fast(2), 1000)
 	step("fast", true, fast(3), 1000)
