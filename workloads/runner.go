@@ -102,6 +102,10 @@ type RunOptions struct {
 	// written every ProgressEvery (default 5 s).
 	ProgressBar   bool
 	ProgressEvery time.Duration
+	// Counted, when set, is told the run's processed count at each count
+	// (on the run's goroutine: it must not block). `workload mixed` uses
+	// it to send its late trader in while the workload still runs.
+	Counted func(processed, total int64)
 
 	// File names the workload in the report.
 	File string
@@ -513,10 +517,12 @@ type progressView struct {
 	lastLine      time.Time
 	lastProcessed int64
 	lastSent      int64
+	counted       func(processed, total int64) // RunOptions.Counted
 }
 
 func newProgressView(opts RunOptions, total int64, start time.Time) *progressView {
-	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now(), start: start, stride: 1}
+	v := &progressView{w: opts.Progress, total: total, every: opts.ProgressEvery, lastLine: time.Now(), start: start,
+		stride: 1, counted: opts.Counted}
 	if v.w == nil || total == 0 {
 		v.w = nil
 		return v
@@ -539,6 +545,9 @@ func newProgressView(opts RunOptions, total int64, start time.Time) *progressVie
 
 func (v *progressView) update(sent, processed int64) {
 	v.sample(ProgressSample{Seconds: time.Since(v.start).Seconds(), Sent: sent, Processed: processed})
+	if v.counted != nil {
+		v.counted(processed, v.total)
+	}
 	if v.w == nil {
 		return
 	}

@@ -54,9 +54,19 @@ func TestRunAgainstTheStack(t *testing.T) {
 		var progress bytes.Buffer
 		opts.Progress = &progress
 		opts.ProgressEvery = time.Millisecond
+		var counted, countedOf int64 // Counted runs on Run's goroutine, done when Run returns
+		opts.Counted = func(processed, total int64) {
+			if processed < counted {
+				t.Errorf("Counted: %d processed after %d", processed, counted)
+			}
+			counted, countedOf = processed, total
+		}
 		rep, err := Run(ctx, wl, accounts, store, opts)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
+		}
+		if counted != rep.Commands || countedOf != rep.Commands {
+			t.Errorf("Counted last told %d of %d processed, want %d of %d", counted, countedOf, rep.Commands, rep.Commands)
 		}
 		checkReport(t, dev, store, mark, wl, rep, opts.BatchSize)
 		if !strings.Contains(progress.String(), fmt.Sprintf("processed %d/%d", rep.Commands, rep.Commands)) {
