@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/daytradinginc/daytrader/audit"
@@ -56,7 +57,8 @@ func workloadMixedSpec() *spec {
 			"  one    one trader while FILE runs\n" +
 			"  many   --traders traders while FILE runs\n" +
 			"  late   one trader who signs in --arrive after FILE starts and sends the first command\n" +
-			"         --think later (its latency is reported apart)\n" +
+			"         --think later (its latency is reported apart); a workload half done signs it\n" +
+			"         in sooner, three quarters done sends the first command sooner\n" +
 			"Each trader registers, signs in, adds money and sends QUOTE of a cached symbol through\n" +
 			"POST /commands (session + CSRF, as the dashboard's form) back to back, --count times or\n" +
 			"until the workload is done. Reports the workload's commands/s (and its ratio to alone)\n" +
@@ -85,8 +87,8 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
-	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts")
-	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command")
+	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts (or once half of it is processed)")
+	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command (or until three quarters of the workload are processed)")
 	fs.StringVar(&f.scenarios, "scenarios", strings.Join(mixedScenarios, ","), "comma-separated scenarios to run")
 	fs.BoolVar(&f.asJSON, "json", false, "print the reports as JSON")
 	fs.BoolVar(&f.isolate, "isolate", true, "run each scenario in a process of its own (a scenario's stack leaves "+
@@ -126,8 +128,10 @@ type mixedResult struct {
 	Rate     float64           `json:"commandsPerSecond,omitempty"`
 	Ratio    float64           `json:"ratioToAlone,omitempty"` // Rate / the alone scenario's
 	Probe    *probe.Report     `json:"probe,omitempty"`
-	// FirstMs is the late trader's first command's wait (its ADD).
+	// FirstMs is the late trader's first command's wait (its ADD);
+	// ThinkMs how long it was on the dashboard before it (lateCues).
 	FirstMs float64 `json:"firstCommandMs,omitempty"`
+	ThinkMs float64 `json:"thinkMs,omitempty"`
 	// Stages: where the traders' updates spent their time, from their
 	// accounts' histories.
 	Stages *probe.StageReport `json:"stages,omitempty"`
@@ -179,7 +183,7 @@ func printScenario(w io.Writer, r mixedResult) {
 		}
 	}
 	if r.FirstMs > 0 {
-		fmt.Fprintf(w, "  first command %.1f ms", r.FirstMs)
+		fmt.Fprintf(w, "  first command %.1f ms (after %.1f s on the dashboard)", r.FirstMs, r.ThinkMs/1000)
 	}
 	if r.Probe != nil {
 		fmt.Fprintf(w, "  probe %s", r.Probe)
@@ -344,21 +348,25 @@ func setUpTrader(ctx context.Context, t *probe.Trader, symbol string) (time.Dura
 	return first, nil
 }
 
-// runLate runs the late scenario: the workload starts without traders;
-// f.arrive later a trader registers (signed in, on the dashboard), f.think
-// later sends its first command (setUpTrader: its wait is FirstMs), then
-// QUOTEs as in the one scenario until the workload is done.
+// runLate runs the late scenario: the workload starts without traders; a
+// trader registers (signed in, on the dashboard) f.arrive later, sends its
+// first command (setUpTrader: its wait is FirstMs) f.think after that, each
+// wait cut short by the workload's progress (lateCues), then QUOTEs as in
+// the one scenario until the workload is done.
 func runLate(ctx context.Context, env *embeddedEnv, f *mixedFlags, wl workloads.Source) (mixedResult, error) {
 	res := mixedResult{Scenario: "late"}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cues := newLateCues()
+	opts := f.opts
+	opts.Counted = cues.counted
 	bulkDone := make(chan struct{})
 	var bulkErr error
 	go func() {
 		defer close(bulkDone)
-		res.Workload, bulkErr = runBulk(ctx, env, f.opts, wl)
+		res.Workload, bulkErr = runBulk(ctx, env, opts, wl)
 	}()
-	t, first, err := arriveLate(ctx, env.dev.WebURL, f, bulkDone)
+	t, first, thought, err := arriveLate(ctx, env.dev.WebURL, f, cues, bulkDone)
 	if err != nil {
 		cancel()
 		<-bulkDone
@@ -370,37 +378,74 @@ func runLate(ctx context.Context, env *embeddedEnv, f *mixedFlags, wl workloads.
 		return mixedResult{Scenario: "late"}, bulkErr
 	}
 	res.Rate, res.Probe, res.FirstMs = res.Workload.CommandsPerSecond, &p, float64(first.Microseconds())/1000
+	res.ThinkMs = float64(thought.Milliseconds())
 	res.Stages, err = traderStages(ctx, env, []*probe.Trader{t})
 	return res, err
 }
 
-// arriveLate is the late trader's arrival: it registers f.arrive after
-// the start, sets up f.think later, and returns the trader and its first
-// command's wait. It fails if the workload is done before the first command.
-func arriveLate(ctx context.Context, webURL string, f *mixedFlags, bulkDone <-chan struct{}) (*probe.Trader, time.Duration, error) {
-	if err := sleepUnlessDone(ctx, f.arrive, bulkDone); err != nil {
-		return nil, 0, err
+// lateCues tell the late trader how far the workload is: half closes once
+// half of its commands are processed, most at three quarters. The trader
+// arrives at --arrive or half, whichever comes first, and sends its first
+// command --think later or at most: on a machine that runs the file sooner
+// than --arrive + --think (100User at 35,000 commands/s is done in 3 s) the
+// trader still meets the workload, instead of the scenario failing.
+type lateCues struct {
+	half, most         chan struct{}
+	halfOnce, mostOnce sync.Once
+}
+
+func newLateCues() *lateCues {
+	return &lateCues{half: make(chan struct{}), most: make(chan struct{})}
+}
+
+// counted is the workload's RunOptions.Counted.
+func (c *lateCues) counted(processed, total int64) {
+	if 2*processed >= total {
+		c.halfOnce.Do(func() { close(c.half) })
+	}
+	if 4*processed >= 3*total {
+		c.mostOnce.Do(func() { close(c.most) })
+	}
+}
+
+// arriveLate is the late trader's arrival (runLate): it returns the trader,
+// its first command's wait and how long it was on the dashboard before it.
+// It fails if the workload is done before the first command.
+func arriveLate(ctx context.Context, webURL string, f *mixedFlags, cues *lateCues,
+	bulkDone <-chan struct{}) (*probe.Trader, time.Duration, time.Duration, error) {
+	if err := waitUnlessDone(ctx, f.arrive, cues.half, bulkDone); err != nil {
+		return nil, 0, 0, err
 	}
 	t, err := probe.Register(ctx, webURL, "late0", mixedPassword)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	if err := sleepUnlessDone(ctx, f.think, bulkDone); err != nil {
-		return nil, 0, err
+	arrived := time.Now()
+	if err := waitUnlessDone(ctx, f.think, cues.most, bulkDone); err != nil {
+		return nil, 0, 0, err
 	}
+	thought := time.Since(arrived)
 	first, err := setUpTrader(ctx, t, f.symbol)
-	return t, first, err
+	return t, first, thought, err
 }
 
-// sleepUnlessDone waits d; it fails if the workload is done first, since
-// the late trader would then not meet it.
-func sleepUnlessDone(ctx context.Context, d time.Duration, bulkDone <-chan struct{}) error {
+// waitUnlessDone waits d or until cue closes; it fails if the workload is
+// done first (also when both happened by the time it looks), since the
+// late trader would then not meet it.
+func waitUnlessDone(ctx context.Context, d time.Duration, cue, bulkDone <-chan struct{}) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
-	case <-time.After(d):
-		return nil
+	case <-timer.C:
+	case <-cue:
 	case <-bulkDone:
-		return fmt.Errorf("the workload was done before the late trader's first command: a longer file, or a shorter --arrive or --think")
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	select {
+	case <-bulkDone:
+		return fmt.Errorf("the workload was done before the late trader's first command: a longer file")
+	default:
+		return nil
 	}
 }

@@ -67,15 +67,19 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 	}
 }
 
-// The late trader arrives while the workload runs (--arrive and --think
-// are 0 here, and the workload long enough for its setup and a few quotes
-// on a fast machine): its first command's wait is reported, then its
-// quotes, each one update in its history.
+// The late trader arrives while the workload runs: its first command's
+// wait is reported, then its quotes, each one update in its history. Here
+// --arrive and --think are an hour, far longer than the workload: the
+// trader still comes in at half of its commands and sends its first at
+// three quarters, so that a machine that runs the file faster than
+// expected still measures a trader meeting it (the workload long enough
+// for the setup and a few quotes on a fast machine).
 func TestWorkloadMixedLateTrader(t *testing.T) {
 	file := generatedWorkload(t, workloads.GenOptions{Users: 8, Lines: 20_000, Seed: 11})
 	cfg := stack.FromEnv()
 	cfg.LogLevel, cfg.QuoteLatency = "warn", "none"
-	f := &mixedFlags{opts: workloads.RunOptions{BatchSize: 200, Concurrency: 64}, count: 5, symbol: "ABC", asJSON: true}
+	f := &mixedFlags{opts: workloads.RunOptions{BatchSize: 200, Concurrency: 64}, count: 5, symbol: "ABC", asJSON: true,
+		arrive: time.Hour, think: time.Hour}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
@@ -90,18 +94,49 @@ func TestWorkloadMixedLateTrader(t *testing.T) {
 	if late.Workload == nil || late.Workload.Processed != 19_999 || late.Rate <= 0 || late.FirstMs <= 0 {
 		t.Errorf("late: want the workload's 19,999 commands processed and the first command's wait, got %+v", late)
 	}
+	if late.ThinkMs <= 0 || late.ThinkMs >= float64(time.Hour.Milliseconds()) {
+		t.Errorf("late: on the dashboard %.0f ms before the first command; want less than --think (an hour), more than 0", late.ThinkMs)
+	}
 	if p := late.Probe; p == nil || p.Traders != 1 || p.Count < 1 || p.Errors != 0 || late.Stages == nil || late.Stages.Updates != p.Count {
 		t.Errorf("late: want one trader's answered quotes, one update each; probe %+v stages %+v", p, late.Stages)
 	}
 }
 
 // A late trader who would arrive after the workload is done is an error
-// that says what to change, not a scenario without a trader.
+// that says what to change, not a scenario without a trader: also when the
+// workload's progress cues came with its end.
 func TestLateTraderAfterTheWorkloadIsAnError(t *testing.T) {
 	done := make(chan struct{})
 	close(done)
-	_, _, err := arriveLate(context.Background(), "http://127.0.0.1:1", &mixedFlags{arrive: time.Hour}, done)
-	if err == nil || !strings.Contains(err.Error(), "shorter --arrive or --think") {
-		t.Errorf("arriveLate after the workload: %v; want an error naming --arrive and --think", err)
+	cued := newLateCues()
+	cued.counted(10, 10)
+	for name, cues := range map[string]*lateCues{"no cue": newLateCues(), "cued": cued} {
+		_, _, _, err := arriveLate(context.Background(), "http://127.0.0.1:1", &mixedFlags{arrive: time.Hour, think: time.Hour}, cues, done)
+		if err == nil || !strings.Contains(err.Error(), "workload was done before the late trader's first command") {
+			t.Errorf("%s: arriveLate after the workload: %v; want an error saying the workload was done", name, err)
+		}
+	}
+}
+
+// The late trader's cues close at half and three quarters of the
+// workload's commands, once each.
+func TestLateCuesFollowTheWorkload(t *testing.T) {
+	c := newLateCues()
+	closed := func(ch chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, step := range []struct {
+		processed  int64
+		half, most bool
+	}{{0, false, false}, {49, false, false}, {50, true, false}, {74, true, false}, {75, true, true}, {100, true, true}} {
+		c.counted(step.processed, 100)
+		if closed(c.half) != step.half || closed(c.most) != step.most {
+			t.Errorf("after %d of 100: half %v, most %v; want %v, %v", step.processed, closed(c.half), closed(c.most), step.half, step.most)
+		}
 	}
 }
