@@ -57,8 +57,8 @@ func workloadMixedSpec() *spec {
 			"  one    one trader while FILE runs\n" +
 			"  many   --traders traders while FILE runs\n" +
 			"  late   one trader who signs in --arrive after FILE starts and sends the first command\n" +
-			"         --think later (its latency is reported apart); a workload half done signs it\n" +
-			"         in sooner, three quarters done sends the first command sooner\n" +
+			"         --think later (its latency is reported apart); a workload a quarter done signs\n" +
+			"         it in sooner, half done sends the first command sooner\n" +
 			"Each trader registers, signs in, adds money and sends QUOTE of a cached symbol through\n" +
 			"POST /commands (session + CSRF, as the dashboard's form) back to back, --count times or\n" +
 			"until the workload is done. Reports the workload's commands/s (and its ratio to alone)\n" +
@@ -87,8 +87,8 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
-	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts (or once half of it is processed)")
-	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command (or until three quarters of the workload are processed)")
+	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts (or once a quarter of it is processed)")
+	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command (or until half of the workload is processed)")
 	fs.StringVar(&f.scenarios, "scenarios", strings.Join(mixedScenarios, ","), "comma-separated scenarios to run")
 	fs.BoolVar(&f.asJSON, "json", false, "print the reports as JSON")
 	fs.BoolVar(&f.isolate, "isolate", true, "run each scenario in a process of its own (a scenario's stack leaves "+
@@ -378,33 +378,34 @@ func runLate(ctx context.Context, env *embeddedEnv, f *mixedFlags, wl workloads.
 		return mixedResult{Scenario: "late"}, bulkErr
 	}
 	res.Rate, res.Probe, res.FirstMs = res.Workload.CommandsPerSecond, &p, float64(first.Microseconds())/1000
-	res.ThinkMs = float64(thought.Milliseconds())
+	res.ThinkMs = float64(thought.Microseconds()) / 1000
 	res.Stages, err = traderStages(ctx, env, []*probe.Trader{t})
 	return res, err
 }
 
-// lateCues tell the late trader how far the workload is: half closes once
-// half of its commands are processed, most at three quarters. The trader
-// arrives at --arrive or half, whichever comes first, and sends its first
-// command --think later or at most: on a machine that runs the file sooner
-// than --arrive + --think (100User at 35,000 commands/s is done in 3 s) the
-// trader still meets the workload, instead of the scenario failing.
+// lateCues tell the late trader how far the workload is: arrive closes
+// once a quarter of its commands are processed, send at half. The trader
+// signs in at --arrive or arrive, whichever comes first, and sends its
+// first command --think later or at send: on a machine that runs the file
+// sooner than --arrive + --think (100User at 35,000 commands/s is done in
+// 3 s) the trader still meets the workload, with half of it left to trade
+// beside, instead of the scenario failing.
 type lateCues struct {
-	half, most         chan struct{}
-	halfOnce, mostOnce sync.Once
+	arrive, send         chan struct{}
+	arriveOnce, sendOnce sync.Once
 }
 
 func newLateCues() *lateCues {
-	return &lateCues{half: make(chan struct{}), most: make(chan struct{})}
+	return &lateCues{arrive: make(chan struct{}), send: make(chan struct{})}
 }
 
 // counted is the workload's RunOptions.Counted.
 func (c *lateCues) counted(processed, total int64) {
-	if 2*processed >= total {
-		c.halfOnce.Do(func() { close(c.half) })
+	if 4*processed >= total {
+		c.arriveOnce.Do(func() { close(c.arrive) })
 	}
-	if 4*processed >= 3*total {
-		c.mostOnce.Do(func() { close(c.most) })
+	if 2*processed >= total {
+		c.sendOnce.Do(func() { close(c.send) })
 	}
 }
 
@@ -413,7 +414,7 @@ func (c *lateCues) counted(processed, total int64) {
 // It fails if the workload is done before the first command.
 func arriveLate(ctx context.Context, webURL string, f *mixedFlags, cues *lateCues,
 	bulkDone <-chan struct{}) (*probe.Trader, time.Duration, time.Duration, error) {
-	if err := waitUnlessDone(ctx, f.arrive, cues.half, bulkDone); err != nil {
+	if err := waitUnlessDone(ctx, f.arrive, cues.arrive, bulkDone); err != nil {
 		return nil, 0, 0, err
 	}
 	t, err := probe.Register(ctx, webURL, "late0", mixedPassword)
@@ -421,7 +422,7 @@ func arriveLate(ctx context.Context, webURL string, f *mixedFlags, cues *lateCue
 		return nil, 0, 0, err
 	}
 	arrived := time.Now()
-	if err := waitUnlessDone(ctx, f.think, cues.most, bulkDone); err != nil {
+	if err := waitUnlessDone(ctx, f.think, cues.send, bulkDone); err != nil {
 		return nil, 0, 0, err
 	}
 	thought := time.Since(arrived)
