@@ -57,8 +57,8 @@ func workloadMixedSpec() *spec {
 			"  one    one trader while FILE runs\n" +
 			"  many   --traders traders while FILE runs\n" +
 			"  late   one trader who signs in --arrive after FILE starts and sends the first command\n" +
-			"         --think later (its latency is reported apart); a workload a quarter done signs\n" +
-			"         it in sooner, half done sends the first command sooner\n" +
+			"         --think later (its latency is reported apart); a workload half done signs it\n" +
+			"         in sooner, three quarters done sends the first command sooner\n" +
 			"Each trader registers, signs in, adds money and sends QUOTE of a cached symbol through\n" +
 			"POST /commands (session + CSRF, as the dashboard's form) back to back, --count times or\n" +
 			"until the workload is done. Reports the workload's commands/s (and its ratio to alone)\n" +
@@ -87,8 +87,8 @@ func workloadMixedFlags(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&f.traders, "traders", 20, "traders of the many scenario")
 	fs.IntVar(&f.count, "count", 100, "commands each trader sends at most")
 	fs.StringVar(&f.symbol, "symbol", "ABC", "the symbol the traders quote")
-	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts (or once a quarter of it is processed)")
-	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command (or until half of the workload is processed)")
+	fs.DurationVar(&f.arrive, "arrive", time.Second, "the late scenario: when its trader signs in, after the workload starts (or once half of it is processed)")
+	fs.DurationVar(&f.think, "think", 3*time.Second, "the late scenario: how long its trader looks at the dashboard before the first command (or until three quarters of the workload are processed)")
 	fs.StringVar(&f.scenarios, "scenarios", strings.Join(mixedScenarios, ","), "comma-separated scenarios to run")
 	fs.BoolVar(&f.asJSON, "json", false, "print the reports as JSON")
 	fs.BoolVar(&f.isolate, "isolate", true, "run each scenario in a process of its own (a scenario's stack leaves "+
@@ -384,12 +384,13 @@ func runLate(ctx context.Context, env *embeddedEnv, f *mixedFlags, wl workloads.
 }
 
 // lateCues tell the late trader how far the workload is: arrive closes
-// once a quarter of its commands are processed, send at half. The trader
-// signs in at --arrive or arrive, whichever comes first, and sends its
-// first command --think later or at send: on a machine that runs the file
-// sooner than --arrive + --think (100User at 35,000 commands/s is done in
-// 3 s) the trader still meets the workload, with half of it left to trade
-// beside, instead of the scenario failing.
+// once half of its commands are processed, send at three quarters. The
+// trader signs in at --arrive or arrive, whichever comes first, and sends
+// its first command --think later or at send: on a machine that runs the
+// file sooner than --arrive + --think (100User at 35,000 commands/s is done
+// in 3 s) the trader still meets the workload, with a quarter of it left to
+// trade beside, instead of the scenario failing; on a slower one the cues
+// come late and the trader takes its whole --think to drain the backlog.
 type lateCues struct {
 	arrive, send         chan struct{}
 	arriveOnce, sendOnce sync.Once
@@ -401,10 +402,10 @@ func newLateCues() *lateCues {
 
 // counted is the workload's RunOptions.Counted.
 func (c *lateCues) counted(processed, total int64) {
-	if 4*processed >= total {
+	if 2*processed >= total {
 		c.arriveOnce.Do(func() { close(c.arrive) })
 	}
-	if 2*processed >= total {
+	if 4*processed >= 3*total {
 		c.sendOnce.Do(func() { close(c.send) })
 	}
 }

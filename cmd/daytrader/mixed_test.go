@@ -70,12 +70,13 @@ func TestWorkloadMixedReportsBothSides(t *testing.T) {
 // The late trader arrives while the workload runs: its first command's
 // wait is reported, then its quotes, each one update in its history. Here
 // --arrive and --think are an hour, far longer than the workload: the
-// trader still comes in at a quarter of its commands and sends its first
-// at half, so that a machine that runs the file faster than
-// expected still measures a trader meeting it (the workload long enough
-// for the setup and a few quotes on a fast machine).
+// trader still comes in at half of its commands and sends its first at
+// three quarters, so that a machine that runs the file faster than
+// expected still measures a trader meeting it (the last quarter of the
+// workload long enough for the setup and a few quotes on a fast machine:
+// with 20,000 lines 2 runs in 20 got none).
 func TestWorkloadMixedLateTrader(t *testing.T) {
-	file := generatedWorkload(t, workloads.GenOptions{Users: 8, Lines: 20_000, Seed: 11})
+	file := generatedWorkload(t, workloads.GenOptions{Users: 8, Lines: 60_000, Seed: 11})
 	cfg := stack.FromEnv()
 	cfg.LogLevel, cfg.QuoteLatency = "warn", "none"
 	f := &mixedFlags{opts: workloads.RunOptions{BatchSize: 200, Concurrency: 64}, count: 5, symbol: "ABC", asJSON: true,
@@ -91,11 +92,11 @@ func TestWorkloadMixedLateTrader(t *testing.T) {
 		t.Fatalf("%v: want one result:\n%s", err, out.String())
 	}
 	late := res[0]
-	if late.Workload == nil || late.Workload.Processed != 19_999 || late.Rate <= 0 || late.FirstMs <= 0 {
-		t.Errorf("late: want the workload's 19,999 commands processed and the first command's wait, got %+v", late)
+	if late.Workload == nil || late.Workload.Processed != 59_999 || late.Rate <= 0 || late.FirstMs <= 0 {
+		t.Errorf("late: want the workload's 59,999 commands processed and the first command's wait, got %+v", late)
 	}
-	// At half, long before --think (at once when the workload got there
-	// while the trader signed in).
+	// At three quarters, long before --think (at once when the workload
+	// got there while the trader signed in).
 	if late.ThinkMs < 0 || late.ThinkMs >= float64(time.Minute.Milliseconds()) {
 		t.Errorf("late: on the dashboard %.1f ms before the first command; want less than a minute (--think is an hour)", late.ThinkMs)
 	}
@@ -120,7 +121,7 @@ func TestLateTraderAfterTheWorkloadIsAnError(t *testing.T) {
 	}
 }
 
-// The late trader's cues close at a quarter and at half of the
+// The late trader's cues close at half and at three quarters of the
 // workload's commands, once each.
 func TestLateCuesFollowTheWorkload(t *testing.T) {
 	c := newLateCues()
@@ -135,7 +136,7 @@ func TestLateCuesFollowTheWorkload(t *testing.T) {
 	for _, step := range []struct {
 		processed    int64
 		arrive, send bool
-	}{{0, false, false}, {24, false, false}, {25, true, false}, {49, true, false}, {50, true, true}, {100, true, true}} {
+	}{{0, false, false}, {49, false, false}, {50, true, false}, {74, true, false}, {75, true, true}, {100, true, true}} {
 		c.counted(step.processed, 100)
 		if closed(c.arrive) != step.arrive || closed(c.send) != step.send {
 			t.Errorf("after %d of 100: arrive %v, send %v; want %v, %v", step.processed, closed(c.arrive), closed(c.send), step.arrive, step.send)
