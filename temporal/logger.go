@@ -2,10 +2,13 @@ package temporal
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 
+	"go.temporal.io/api/serviceerror"
 	serverlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
 )
@@ -14,6 +17,19 @@ import (
 // log.Logger interface with zap-style tags, write to a *slog.Logger.
 type slogAdapter struct {
 	logger *slog.Logger
+	// stopping is set when the process stops (Server.Stopping): from then
+	// on an error the shutdown causes is not logged (shutdownError).
+	stopping *atomic.Bool
+}
+
+// newServerLogger is the server's logger: records below level are
+// dropped, and once stopping is set, warnings and the errors the shutdown
+// causes too (stoppingLevel, shutdownError).
+func newServerLogger(base *slog.Logger, level slog.Leveler, stopping *atomic.Bool) slogAdapter {
+	return slogAdapter{
+		logger:   slog.New(minLevelHandler{handler: base.Handler(), minLevel: stoppingLevel{base: level, stopping: stopping}}),
+		stopping: stopping,
+	}
 }
 
 var (
@@ -22,12 +38,44 @@ var (
 )
 
 func (a slogAdapter) log(level slog.Level, msg string, tags []tag.Tag) {
+	if level == slog.LevelWarn && strings.HasPrefix(msg, nexusWithoutHTTP) {
+		level = slog.LevelInfo
+	}
 	// Check first: the server logs a lot below warn, and converting zap
 	// tags is not free.
-	if !a.logger.Enabled(context.Background(), level) {
+	if !a.logger.Enabled(context.Background(), level) || a.stopping.Load() && shutdownError(tags) {
 		return
 	}
 	a.logger.LogAttrs(context.Background(), level, msg, tagsToAttrs(tags)...)
+}
+
+// nexusWithoutHTTP begins the frontend's warning when its HTTP API is off,
+// which happens only when this process turned it off (a workload's
+// embedded stack, or TEMPORAL_HTTP_ADDR empty): information, not a warning.
+const nexusWithoutHTTP = "HTTP API port has not been set."
+
+// shutdownError says whether tags carry an error that the process's own
+// shutdown causes: a cancellation (the caller went away) or a refusal
+// because a part of the server is "shutting down". When the process stops,
+// its workers' and clients' calls are cancelled and the server's task
+// queues close, and the server logs each as an error ("Update workflow
+// execution operation failed", "Fail to process task", "service failures
+// ... task queue shutting down"): about ten per `workload mixed`
+// scenario, none of them a fault.
+func shutdownError(tags []tag.Tag) bool {
+	for _, t := range tags {
+		zt, ok := t.(tag.ZapTag)
+		if !ok || zt.Key() != "error" {
+			continue
+		}
+		err, _ := zt.Field().Interface.(error)
+		var canceled *serviceerror.Canceled
+		if errors.Is(err, context.Canceled) || errors.As(err, &canceled) ||
+			err != nil && strings.Contains(err.Error(), "shutting down") {
+			return true
+		}
+	}
+	return false
 }
 
 func tagsToAttrs(tags []tag.Tag) []slog.Attr {
@@ -65,7 +113,7 @@ func (a slogAdapter) With(tags ...tag.Tag) serverlog.Logger {
 	for _, attr := range tagsToAttrs(tags) {
 		args = append(args, attr)
 	}
-	return slogAdapter{logger: a.logger.With(args...)}
+	return slogAdapter{logger: a.logger.With(args...), stopping: a.stopping}
 }
 
 // minLevelHandler drops records below minLevel before they reach the

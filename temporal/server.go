@@ -172,7 +172,7 @@ type Server struct {
 	ui       *uiserver.Server
 	lockFile *os.File
 
-	stopping atomic.Bool // set by Stop to silence the shutdown's expected warnings
+	stopping atomic.Bool // set by Stopping to silence the shutdown's expected warnings
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -309,11 +309,8 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 		s.httpURL = "http://" + addrs.http.dialAddr()
 	}
 
-	serverLogger := slog.New(minLevelHandler{
-		handler:  opts.Logger.Handler(),
-		minLevel: stoppingLevel{base: opts.LogLevel, stopping: &s.stopping},
-	})
-	stores, err := prepareStores(opts, slogAdapter{serverLogger})
+	serverLogger := newServerLogger(opts.Logger, opts.LogLevel, &s.stopping)
+	stores, err := prepareStores(opts, serverLogger)
 	if err != nil {
 		return err
 	}
@@ -329,7 +326,7 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 		temporalserver.WithConfig(conf),
 		temporalserver.ForServices(temporalserver.DefaultServices),
 		temporalserver.WithStaticHosts(staticHosts(addrs.frontend, internalPorts)),
-		temporalserver.WithLogger(slogAdapter{serverLogger}),
+		temporalserver.WithLogger(serverLogger),
 		temporalserver.WithDynamicConfigClient(dynamicconfig.StaticClient(dynamicConfig)),
 	)
 	if err != nil {
@@ -340,9 +337,9 @@ func (s *Server) start(ctx context.Context, opts Options, addrs listeners) error
 	}
 
 	if addrs.ui.host != "" {
-		s.startUI(addrs.ui, serverLogger)
+		s.startUI(addrs.ui, serverLogger.logger)
 	}
-	return s.waitReady(ctx, serverLogger)
+	return s.waitReady(ctx, serverLogger.logger)
 }
 
 // reserveAll picks every port in one reservation, so that none is handed
@@ -649,9 +646,15 @@ func (s *Server) Namespace() string { return s.namespace }
 
 // Stop stops the UI and the server and releases the data dir. Calling it
 // again returns the first call's result.
+// Stopping tells the server that the process is stopping: from now on
+// the warnings and cancelled calls a shutdown brings are not logged. Call
+// it before stopping the workers and clients in this process, whose calls
+// the stop cancels; Stop calls it too.
+func (s *Server) Stopping() { s.stopping.Store(true) }
+
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		s.stopping.Store(true)
+		s.Stopping()
 		if s.ui != nil {
 			s.ui.Stop()
 		}

@@ -28,6 +28,9 @@ type TemporalServer interface {
 	HTTPURL() string
 	UIURL() string
 	Namespace() string
+	// Stopping quiets the shutdown's expected warnings and cancelled calls
+	// before the worker and client stop (Close); Stop stops the server.
+	Stopping()
 	Stop() error
 }
 
@@ -192,6 +195,9 @@ func (d *Dev) startWorker(ctx context.Context) (err error) {
 // Close stops everything that was started.
 func (d *Dev) Close() error {
 	var errs []error
+	if d.Temporal != nil {
+		d.Temporal.Stopping()
+	}
 	if d.cancel != nil {
 		d.cancel()
 		errs = append(errs, <-d.webDone)
