@@ -43,7 +43,7 @@ func (a slogAdapter) log(level slog.Level, msg string, tags []tag.Tag) {
 	}
 	// Check first: the server logs a lot below warn, and converting zap
 	// tags is not free.
-	if !a.logger.Enabled(context.Background(), level) || a.stopping.Load() && shutdownError(tags) {
+	if !a.logger.Enabled(context.Background(), level) || a.stopping != nil && a.stopping.Load() && shutdownError(tags) {
 		return
 	}
 	a.logger.LogAttrs(context.Background(), level, msg, tagsToAttrs(tags)...)
