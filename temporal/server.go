@@ -644,14 +644,14 @@ func (s *Server) UIURL() string { return s.uiURL }
 // Namespace is the namespace Start made sure exists.
 func (s *Server) Namespace() string { return s.namespace }
 
-// Stop stops the UI and the server and releases the data dir. Calling it
-// again returns the first call's result.
 // Stopping tells the server that the process is stopping: from now on
 // the warnings and cancelled calls a shutdown brings are not logged. Call
 // it before stopping the workers and clients in this process, whose calls
 // the stop cancels; Stop calls it too.
 func (s *Server) Stopping() { s.stopping.Store(true) }
 
+// Stop stops the UI and the server and releases the data dir. Calling it
+// again returns the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		s.Stopping()
