@@ -36,7 +36,7 @@ func NewStore(pool *pgxpool.Pool) *Store {
 // already stored, and the final SELECT notifies once per distinct user among
 // the rows actually inserted. It measured faster than COPY into a temporary
 // table followed by INSERT ... ON CONFLICT for batches of 10 to 2000 events
-// (see BenchmarkWriteMethods).
+// (see BenchmarkWriteMethods); large batches go by COPY (copyNew) first.
 const insertEvents = `
 WITH batch AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int8[],
@@ -117,10 +117,12 @@ func (c *eventColumns) args() []any {
 
 // Write stores events idempotently: an event whose key is already stored is
 // skipped, so writing the same batch twice stores it once. Events without a
-// Server get server. The batch is written in one round trip and one
-// transaction, which also notifies NotifyChannel once per distinct user of the
-// newly stored events. If any event fails Validate, nothing of the batch is
-// written and the error (wrapping ErrInvalidEvent) names the event.
+// Server get server. The batch is written in one transaction, which also
+// notifies NotifyChannel once per distinct user of the newly stored events:
+// in one round trip (insertEvents), or, from copyAtLeast events, by COPY
+// when none of its keys is stored yet (copyNew). If any event fails
+// Validate, nothing of the batch is written and the error (wrapping
+// ErrInvalidEvent) names the event.
 func (s *Store) Write(ctx context.Context, server string, events []trading.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -129,8 +131,22 @@ func (s *Store) Write(ctx context.Context, server string, events []trading.Event
 	if err != nil {
 		return err
 	}
+	if len(events) >= copyAtLeast {
+		stored, err := s.copyNew(ctx, cols)
+		if err != nil {
+			return fmt.Errorf("audit: copying %d events: %w", len(events), err)
+		}
+		if stored {
+			return nil
+		}
+	}
+	return s.insert(ctx, cols)
+}
+
+// insert stores cols with insertEvents, skipping keys already stored.
+func (s *Store) insert(ctx context.Context, cols *eventColumns) error {
 	if _, err := s.pool.Exec(ctx, insertEvents, cols.args()...); err != nil {
-		return fmt.Errorf("audit: writing %d events: %w", len(events), err)
+		return fmt.Errorf("audit: writing %d events: %w", len(cols.keys), err)
 	}
 	return nil
 }

@@ -466,6 +466,24 @@ func TestListen(t *testing.T) {
 		t.Fatalf("notified %q, want carol", got[0])
 	}
 
+	// A large batch (by COPY) notifies once per user too, and again nobody.
+	big := largeBatch("big")
+	for range 2 {
+		if err := s.Write(ctx, "w", big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := receive(len(usersOf(big))), usersOf(big); !slices.Equal(got, want) {
+		t.Fatalf("a large batch notified %q, want %q", got, want)
+	}
+	carol.Key = "carol-2"
+	if err := s.Write(ctx, "w", []trading.Event{carol}); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(1); got[0] != "carol" {
+		t.Fatalf("after the large batch again notified %q, want carol", got[0])
+	}
+
 	cancel()
 	select {
 	case err := <-done:
