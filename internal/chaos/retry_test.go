@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -26,7 +27,23 @@ import (
 // audit write for two seconds, Temporal (the `dev` process) is frozen with
 // SIGSTOP meanwhile so the worker cannot report the task done once the write
 // commits, and the worker is then killed with SIGKILL.
+//
+// Twice: with a held batch of one command, whose records are inserted, and
+// of 1,000 more, whose records audit.Store.Write copies (COPY, from 1,000
+// records); the retry's COPY then fails on the keys stored, and the INSERT
+// it falls back to skips them.
 func TestFaultRetriedBatchAuditsOnce(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		filler int
+	}{{"inserted", 0}, {"copied", 1000}} {
+		t.Run(c.name, func(t *testing.T) { testRetriedBatchAuditsOnce(t, c.filler) })
+	}
+}
+
+// testRetriedBatchAuditsOnce runs the fault with filler DISPLAY_SUMMARY
+// commands after the held one in its batch.
+func testRetriedBatchAuditsOnce(t *testing.T, filler int) {
 	dbURL := testdb.URL(t)
 	cfg := newStackConfig(t, dbURL, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -54,7 +71,14 @@ EXECUTE FUNCTION chaos_hold_audit_write();`); err != nil {
 	tc := dialTemporal(t, cfg.Frontend)
 	accounts := workflows.NewAccounts(tc)
 	const alice = "retryAlice"
-	sent := []int64{1, heldTx, 101}
+	held := []trading.Command{{TxNum: heldTx, Name: trading.DisplaySummary, User: alice}}
+	for i := range filler {
+		held = append(held, trading.Command{TxNum: int64(1000 + i), Name: trading.DisplaySummary, User: alice})
+	}
+	sent := []int64{1, 101}
+	for _, cmd := range held {
+		sent = append(sent, cmd.TxNum)
+	}
 	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: 1, Name: trading.Add, User: alice, Amount: "1000.00"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +86,8 @@ EXECUTE FUNCTION chaos_hold_audit_write();`); err != nil {
 		t.Fatalf("opening the account: %s", c)
 	}
 
-	// The held batch: a command that needs no quote.
-	if err := accounts.Send(ctx, alice, []trading.Command{{TxNum: heldTx, Name: trading.DisplaySummary, User: alice}}); err != nil {
+	// The held batch: commands that need no quote.
+	if err := accounts.Send(ctx, alice, held); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the held audit write to start", func() bool {
@@ -126,7 +150,7 @@ EXECUTE FUNCTION chaos_hold_audit_write();`); err != nil {
 	t.Logf("retried batch: faults=[audit written, task not completed, worker kill -9, update before the retry] %s", c)
 	if c.Lost != 0 || c.Duplicated != 0 || c.StateProcessed != int64(len(sent)) {
 		t.Errorf("lost=%d duplicated=%d state-processed=%d, want 0, 0 and %d", c.Lost, c.Duplicated, c.StateProcessed, len(sent))
-		logEvidence(ctx, t, db, &workload{ByUser: map[string][]trading.Command{alice: {{TxNum: 1}, {TxNum: heldTx}, {TxNum: 101}}}}, sent)
+		logEvidence(ctx, t, db, &workload{ByUser: map[string][]trading.Command{alice: slices.Concat([]trading.Command{{TxNum: 1}}, held, []trading.Command{{TxNum: 101}})}}, sent)
 	}
 	sum, err := accounts.Summary(ctx, alice)
 	if err != nil {
