@@ -39,7 +39,7 @@ func (s *Store) copyNew(ctx context.Context, cols *eventColumns) (stored bool, e
 	if err != nil {
 		return false, err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
+	defer tx.Rollback(ctx) // a no-op after Commit
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"audit_events"}, copyColumns, pgx.CopyFromSlice(len(cols.keys), cols.copyRow))
 	var pgErr *pgconn.PgError
 	switch {
