@@ -37,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		auditWriteSeconds: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "daytrader_audit_write_seconds",
-			Help:    "Time to write one batch of audit records (one multi-row INSERT).",
+			Help:    "Time to write one batch of audit records (one multi-row INSERT, or a COPY from 1,000 records).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
 		auditBatchSize: f.NewHistogram(prometheus.HistogramOpts{
