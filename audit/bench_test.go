@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -100,9 +101,10 @@ func benchmarkWrite(b *testing.B, size int, write func(context.Context, []tradin
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
 }
 
-// writeViaCopy is the COPY variant of Write, kept only for the comparison.
-// It needs five round trips (BEGIN, CREATE TEMP TABLE IF NOT EXISTS, COPY,
-// INSERT, COMMIT) where Write needs one.
+// writeViaCopy is COPY through a temporary table, kept only for the
+// comparison. It needs five round trips (BEGIN, CREATE TEMP TABLE IF NOT
+// EXISTS, COPY, INSERT, COMMIT) where insertEvents needs one and copyNew
+// four.
 func writeViaCopy(ctx context.Context, pool *pgxpool.Pool, server string, events []trading.Event) error {
 	cols, err := newEventColumns(server, events)
 	if err != nil {
@@ -120,8 +122,7 @@ func writeViaCopy(ctx context.Context, pool *pgxpool.Pool, server string, events
 	) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
-	columns := []string{"event_key", "event_type", "ts", "server", "tx_num", "command", "username", "symbol",
-		"filename", "funds", "action", "price", "quote_server_time", "cryptokey", "message", "ord"}
+	columns := slices.Concat(copyColumns, []string{"ord"})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_batch"}, columns, pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
 		return []any{cols.keys[i], cols.types[i], cols.times[i], cols.servers[i], cols.txNums[i],
 			cols.commands[i], cols.users[i], cols.symbols[i], cols.filenames[i], cols.funds[i],
